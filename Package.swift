@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+import class Foundation.ProcessInfo
+
+// Swift on Linux compiles for baseline x86-64 unless told a CPU: SIMD FMA becomes a libm call per lane
+// and Float16 conversion a helper call. The kernels are therefore compiled for a named CPU.
+// BANYAN_TARGET_CPU=native (default) tunes for the build machine; `haswell` is a portable x86-64-v3
+// choice; `generic` passes no flag at all (any platform, slow kernels).
+let targetCPU = ProcessInfo.processInfo.environment["BANYAN_TARGET_CPU"] ?? "native"
+let cpuFlags: [SwiftSetting] = targetCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+let fast: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Banyan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Banyan", targets: ["Banyan"]),
+        .executable(name: "banyan", targets: ["banyan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.29.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "BanyanWeights"),
+        .target(name: "BanyanKernels", dependencies: ["BanyanWeights", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "BanyanTokenizer", dependencies: ["BanyanWeights"]),
+        .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels"], swiftSettings: fast),
+        .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanModel"]),
+        .executableTarget(
+            name: "banyan",
+            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
+        .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport"]),
+        .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),
+        .testTarget(name: "BanyanModelTests", dependencies: ["Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
+        .executableTarget(
+            name: "BanyanBenchmarks",
+            dependencies: ["Banyan", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/BanyanBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

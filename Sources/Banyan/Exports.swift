@@ -1,0 +1,4 @@
+@_exported import BanyanWeights
+@_exported import BanyanKernels
+@_exported import BanyanTokenizer
+@_exported import BanyanModel

