@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "BanyanWeights"),
         .target(name: "BanyanKernels", dependencies: ["BanyanWeights", "COpenBLAS"], swiftSettings: fast),
         .target(name: "BanyanTokenizer", dependencies: ["BanyanWeights"]),
-        .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels"], swiftSettings: fast),
-        .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanModel"]),
+        .target(name: "BanyanKV", swiftSettings: fast),
+        .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanKV"], swiftSettings: fast),
+        .target(name: "BanyanGeneration", dependencies: ["BanyanModel", "BanyanTokenizer"]),
+        .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration"]),
         .executableTarget(
             name: "banyan",
             dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,4 +1,6 @@
 @_exported import BanyanWeights
 @_exported import BanyanKernels
 @_exported import BanyanTokenizer
+@_exported import BanyanKV
 @_exported import BanyanModel
+@_exported import BanyanGeneration

@@ -1,0 +1,112 @@
+import BanyanKV
+import BanyanModel
+import BanyanTokenizer
+import Foundation
+
+/// Why generation ended.
+public enum StopReason: String, Sendable, Codable {
+    case endOfGeneration = "eog", maxTokens = "max_tokens", stopString = "stop_string", cancelled
+}
+
+/// A finished generation with its timings.
+public struct GenerationResult: Sendable {
+    public var tokens: [Int32]
+    public var text: String
+    public var promptTokens: Int
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+    public var stopReason: StopReason
+
+    public var prefillTokensPerSecond: Double { Double(promptTokens) / max(prefillSeconds, 1e-9) }
+    /// Tokens after the first (the first comes from the prefill step) per second of decoding.
+    public var decodeTokensPerSecond: Double { Double(max(tokens.count - 1, 0)) / max(decodeSeconds, 1e-9) }
+}
+
+/// Why a prompt could not be generated from.
+public enum GenerationError: Error, Equatable, CustomStringConvertible {
+    case emptyPrompt
+    case promptTooLong(tokens: Int, context: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyPrompt: return "the prompt is empty: give at least one token of text"
+        case .promptTooLong(let t, let c): return "the prompt has \(t) tokens, more than the model's context of \(c)"
+        }
+    }
+}
+
+/// Streams tokens from a model: prefill the prompt in one step, then one token per step.
+public struct Generator {
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+
+    public init(model: LlamaModel, tokenizer: Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Generates up to `maxTokens` tokens after `prompt`. `onText` receives text as it becomes complete
+    /// (never half a character) and may return false to stop. Stop strings end generation and are not
+    /// included in the result.
+    public func generate(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopStrings: [String] = [],
+                         cache: KVCache? = nil, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+        guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
+        let context = model.config.contextLength
+        guard prompt.count < context else { throw GenerationError.promptTooLong(tokens: prompt.count, context: context) }
+        let budget = min(maxTokens, context - prompt.count)
+        let cache = cache ?? model.makeCache(capacityTokens: prompt.count + budget + 16)
+        let sequence = cache.createSequence()
+        defer { try? cache.free(sequence) }
+        var sampler = Sampler(sampling)
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var result = GenerationResult(tokens: [], text: "", promptTokens: prompt.count, prefillSeconds: 0, decodeSeconds: 0,
+                                      stopReason: .maxTokens)
+        var history = prompt
+        let start = Date()
+        var out = try model.step([StepInput(sequence: sequence, tokens: prompt)], cache: cache)
+        result.prefillSeconds = Date().timeIntervalSince(start)
+        let decodeStart = Date()
+        var emitted = ""
+        defer { result.decodeSeconds = Date().timeIntervalSince(decodeStart) }
+        while result.tokens.count < budget {
+            let token = sampler.sample(out[0].logitsRow(), history: history)
+            if tokenizer.endOfGeneration.contains(token) { result.stopReason = .endOfGeneration; break }
+            result.tokens.append(token)
+            history.append(token)
+            result.text += decoder.append(token)
+            if let stop = stopStrings.compactMap({ s in result.text.range(of: s).map { $0.lowerBound } }).min() {
+                result.text = String(result.text[..<stop])
+                result.stopReason = .stopString
+                if result.text.count > emitted.count { _ = onText(String(result.text.dropFirst(emitted.count))) }
+                emitted = result.text
+                break
+            }
+            // Hold back a tail that could still grow into a stop string.
+            let holdBack = stopStrings.map { s in Generator.overlap(result.text, s) }.max() ?? 0
+            let ready = result.text.count - holdBack
+            if ready > emitted.count {
+                let chunk = String(result.text.dropFirst(emitted.count).prefix(ready - emitted.count))
+                emitted += chunk
+                if !onText(chunk) { result.stopReason = .cancelled; break }
+            }
+            if result.tokens.count == budget { break }
+            out = try model.step([StepInput(sequence: sequence, tokens: [token])], cache: cache)
+        }
+        if result.stopReason != .stopString {
+            result.text += decoder.flush()
+            if result.text.count > emitted.count { _ = onText(String(result.text.dropFirst(emitted.count))) }
+        }
+        result.decodeSeconds = Date().timeIntervalSince(decodeStart)
+        return result
+    }
+
+    /// Length of the longest suffix of `text` that is a proper prefix of `stop`.
+    static func overlap(_ text: String, _ stop: String) -> Int {
+        var n = min(text.count, stop.count - 1)
+        while n > 0 {
+            if text.hasSuffix(stop.prefix(n)) { return n }
+            n -= 1
+        }
+        return 0
+    }
+}

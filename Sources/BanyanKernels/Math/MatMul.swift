@@ -1,0 +1,58 @@
+import BanyanWeights
+import COpenBLAS
+
+/// y = x · Wᵀ for a weight stored as ggml rows (`[inputs, outputs]`, each output's row contiguous),
+/// with `x` holding `rows` activation rows of `inputs` floats.
+///
+/// One or two rows (decoding): each weight row is dequantized once and dotted with every activation row.
+/// More rows (prefill, batched decode): tiles of 64 weight rows are dequantized and multiplied with
+/// OpenBLAS sgemm, so each weight byte is read once per call however many rows there are.
+public enum MatMul {
+    static let tileRows = 64
+    static let configureBLAS: Void = { openblas_set_num_threads(1) }()
+
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
+                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        _ = configureBLAS
+        let inputs = weight.rowLength
+        let outputs = weight.rowCount
+        let tiles = (outputs + tileRows - 1) / tileRows
+        let base = weight.baseAddress
+        let rowBytes = weight.rowBytes
+        let type = weight.type
+        if rows <= 2 {
+            pool.parallelFor(tiles) { tile in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: inputs)
+                defer { scratch.deallocate() }
+                for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
+                    let w: UnsafePointer<Float>
+                    if type == .f32 {
+                        w = (base + o * rowBytes).assumingMemoryBound(to: Float.self)
+                    } else {
+                        Dequantize.row(type, base + o * rowBytes, scratch, count: inputs)
+                        w = UnsafePointer(scratch)
+                    }
+                    for r in 0..<rows { y[r * outputs + o] = VectorMath.dot(x + r * inputs, w, count: inputs) }
+                }
+            }
+            return
+        }
+        pool.parallelFor(tiles) { tile in
+            let first = tile * tileRows
+            let n = min(tileRows, outputs - first)
+            var scratch: UnsafeMutablePointer<Float>? = nil
+            let w: UnsafePointer<Float>
+            if type == .f32 {
+                w = (base + first * rowBytes).assumingMemoryBound(to: Float.self)
+            } else {
+                let s = UnsafeMutablePointer<Float>.allocate(capacity: n * inputs)
+                for r in 0..<n { Dequantize.row(type, base + (first + r) * rowBytes, s + r * inputs, count: inputs) }
+                scratch = s
+                w = UnsafePointer(s)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(inputs),
+                        1, x, Int32(inputs), w, Int32(inputs), 0, y + first, Int32(outputs))
+            scratch?.deallocate()
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+
+/// A persistent pool for short parallel loops (a matrix-vector product takes tens of microseconds).
+///
+/// Workers spin on an atomic generation counter between jobs, so a job starts in well under a
+/// microsecond, and park on a condition variable only after ~100 µs without work, so an idle pool
+/// costs nothing. The calling thread takes part in every job. Measured on this machine kind, parking
+/// pools and `concurrentPerform` gave no speed-up for jobs this short; spinning gave 2× on 2 cores.
+public final class ThreadPool: @unchecked Sendable {
+    public let threadCount: Int
+    private let generation = Atomic<Int>(0)
+    private let pending = Atomic<Int>(0)
+    private let nextChunk = Atomic<Int>(0)
+    private let parked = Atomic<Int>(0)
+    private let shutdown = Atomic<Bool>(false)
+    private let condition = NSCondition()
+    private var job: ((Int) -> Void)?
+    private var chunkCount = 0
+    private var workers: [Thread] = []
+
+    /// Spins before parking; ~100 µs on current x86 cores.
+    static let spinsBeforeParking = 20_000
+
+    public init(threads: Int) {
+        threadCount = max(1, threads)
+        for _ in 1..<threadCount {
+            let t = Thread { [unowned self] in self.workerLoop() }
+            t.stackSize = 1 << 20
+            t.start()
+            workers.append(t)
+        }
+    }
+
+    deinit {
+        shutdown.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The pool sized for this machine's active cores.
+    public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body(i)` for every i in 0..<count, spread over the pool; returns when all are done.
+    /// Chunks are claimed dynamically, so uneven chunks balance themselves.
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        if threadCount == 1 || count <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            job = escapable
+            chunkCount = count
+            nextChunk.store(0, ordering: .relaxed)
+            pending.store(threadCount - 1, ordering: .relaxed)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            if parked.load(ordering: .sequentiallyConsistent) > 0 {
+                condition.lock()
+                condition.broadcast()
+                condition.unlock()
+            }
+            runChunks()
+            while pending.load(ordering: .acquiring) > 0 {}
+            job = nil
+        }
+    }
+
+    private func runChunks() {
+        while true {
+            let i = nextChunk.add(1, ordering: .relaxed).oldValue
+            if i >= chunkCount { return }
+            job!(i)
+        }
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins < ThreadPool.spinsBeforeParking { continue }
+                condition.lock()
+                parked.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
+                parked.subtract(1, ordering: .sequentiallyConsistent)
+                condition.unlock()
+            }
+            seen = generation.load(ordering: .acquiring)
+            if shutdown.load(ordering: .sequentiallyConsistent) { return }
+            runChunks()
+            pending.subtract(1, ordering: .releasing)
+        }
+    }
+}

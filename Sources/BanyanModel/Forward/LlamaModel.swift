@@ -1,0 +1,252 @@
+import BanyanKV
+import BanyanKernels
+import BanyanWeights
+import Foundation
+
+/// What one sequence contributes to an engine step.
+public struct StepInput: Sendable {
+    public enum Outputs: Sendable { case none, last, all }
+    public var sequence: SequenceID
+    /// Tokens appended to the sequence in this step (one for decoding, many for prefill / extend).
+    public var tokens: [Int32]
+    /// Which of the new positions return logits and hidden states.
+    public var outputs: Outputs
+
+    public init(sequence: SequenceID, tokens: [Int32], outputs: Outputs = .last) {
+        self.sequence = sequence
+        self.tokens = tokens
+        self.outputs = outputs
+    }
+}
+
+/// Per-sequence results of a step: one row per requested position.
+public struct StepOutput: Sendable {
+    public let sequence: SequenceID
+    public let rows: Int
+    /// `rows × vocabularySize` logits.
+    public let logits: [Float]
+    /// `rows × embeddingWidth` final hidden states (after the output norm), what a PRM head reads.
+    public let hidden: [Float]
+    public let vocabularySize: Int
+
+    /// Logits of row `r` (the last requested row by default).
+    public func logitsRow(_ r: Int? = nil) -> ArraySlice<Float> {
+        let row = r ?? rows - 1
+        return logits[(row * vocabularySize)..<((row + 1) * vocabularySize)]
+    }
+}
+
+/// A Llama model ready to run: config, weights bound into the mapping, and the forward pass.
+///
+/// `step` advances many sequences at once: all their new tokens go through each weight matrix
+/// together, so the weights are read once per step however many sequences there are.
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    public let pool: ThreadPool
+    let rope: Rope
+    /// Files the weights live in, kept mapped.
+    public let sourceDescription: String
+
+    public init(config: LlamaConfig, weights: LlamaWeights, pool: ThreadPool = .shared, source: String = "") {
+        self.config = config
+        self.weights = weights
+        self.pool = pool
+        self.rope = Rope(config: config, layout: weights.ropeLayout)
+        self.sourceDescription = source
+    }
+
+    /// Loads a GGUF file or a safetensors checkpoint directory.
+    public convenience init(path: String, threads: Int? = nil) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelLoadError.notAModel(path: path, detail: "no such file or directory")
+        }
+        let pool = threads.map { ThreadPool(threads: $0) } ?? .shared
+        if isDirectory.boolValue {
+            let ckpt = try SafetensorsCheckpoint(directory: path)
+            let config = try LlamaConfig(hf: ckpt.config)
+            let weights = try LlamaWeights(config: config, ropeLayout: .halfSplit) {
+                ckpt.tensor(named: LlamaWeights.huggingFaceName($0))
+            }
+            self.init(config: config, weights: weights, pool: pool, source: path)
+        } else {
+            let gguf = try GGUFFile(path: path)
+            let config = try LlamaConfig(gguf: gguf)
+            let weights = try LlamaWeights(config: config, ropeLayout: .adjacentPairs, lookup: gguf.tensor(named:))
+            self.init(config: config, weights: weights, pool: pool, source: path)
+        }
+    }
+
+    /// A KV cache shaped for this model.
+    public func makeCache(capacityTokens: Int = 65_536, pageSize: Int = 16) -> KVCache {
+        KVCache(geometry: KVGeometry(layers: config.layerCount, kvWidth: config.kvWidth, pageSize: pageSize),
+                capacityTokens: capacityTokens)
+    }
+
+    /// Scratch for one step, freed when the step ends.
+    private struct Buffers {
+        let x, h, q, k, v, attention, gate, up: UnsafeMutablePointer<Float>
+        init(tokens t: Int, _ c: LlamaConfig) {
+            x = .allocate(capacity: t * c.embeddingWidth)
+            h = .allocate(capacity: t * c.embeddingWidth)
+            q = .allocate(capacity: t * c.queryWidth)
+            k = .allocate(capacity: t * c.kvWidth)
+            v = .allocate(capacity: t * c.kvWidth)
+            attention = .allocate(capacity: t * c.queryWidth)
+            gate = .allocate(capacity: t * c.feedForwardWidth)
+            up = .allocate(capacity: t * c.feedForwardWidth)
+        }
+        func free() { for p in [x, h, q, k, v, attention, gate, up] { p.deallocate() } }
+    }
+
+    /// Runs one forward step over the new tokens of every input sequence.
+    public func step(_ inputs: [StepInput], cache: KVCache) throws -> [StepOutput] {
+        let c = config
+        // Where each new token lives: its sequence's block table after reserving, and its position.
+        struct Row { let input: Int; let position: Int; let page: Int32; let slot: Int32 }
+        var rows: [Row] = []
+        var tables: [[Int32]] = []
+        for input in inputs {
+            guard !input.tokens.isEmpty else { throw ModelRunError.emptyInput(input.sequence.rawValue) }
+            for t in input.tokens where t < 0 || Int(t) >= c.vocabularySize {
+                throw ModelRunError.tokenOutOfRange(t, vocabularySize: c.vocabularySize)
+            }
+            let start = try cache.length(of: input.sequence)
+            guard start + input.tokens.count <= c.contextLength else {
+                throw ModelRunError.contextExceeded(needed: start + input.tokens.count, context: c.contextLength)
+            }
+        }
+        var reserved: [(SequenceID, Int)] = []
+        do {
+            for (i, input) in inputs.enumerated() {
+                let start = try cache.length(of: input.sequence)
+                let slots = try cache.reserve(input.sequence, tokens: input.tokens.count)
+                reserved.append((input.sequence, start))
+                for (j, s) in slots.enumerated() { rows.append(Row(input: i, position: start + j, page: s.page, slot: s.slot)) }
+                tables.append(try cache.blockTable(of: input.sequence))
+            }
+        } catch {
+            // The pool ran out part way: give back what this step took, so every sequence is as before.
+            for (s, start) in reserved { try? cache.truncate(s, to: start) }
+            throw error
+        }
+        let tokens = inputs.flatMap(\.tokens)
+        let n = tokens.count
+        let b = Buffers(tokens: n, c)
+        defer { b.free() }
+        let e = c.embeddingWidth, kvw = c.kvWidth, qw = c.queryWidth, ff = c.feedForwardWidth
+
+        // Embeddings.
+        let embd = weights.tokenEmbedding
+        for (r, t) in tokens.enumerated() {
+            Dequantize.row(embd.type, embd.baseAddress + Int(t) * embd.rowBytes, b.x + r * e, count: e)
+        }
+
+        for (l, layer) in weights.layers.enumerated() {
+            // Attention block.
+            layer.attentionNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
+            }
+            MatMul.linear(b.h, rows: n, weight: layer.query, b.q, pool: pool)
+            MatMul.linear(b.h, rows: n, weight: layer.key, b.k, pool: pool)
+            MatMul.linear(b.h, rows: n, weight: layer.value, b.v, pool: pool)
+            let half = c.headDim / 2
+            let trig = UnsafeMutablePointer<Float>.allocate(capacity: 2 * half)
+            for (r, row) in rows.enumerated() {
+                rope.apply(b.q + r * qw, heads: c.headCount, position: row.position, cos: trig, sin: trig + half)
+                rope.apply(b.k + r * kvw, heads: c.kvHeadCount, position: row.position, cos: trig, sin: trig + half)
+                cache.keyRow(layer: l, page: row.page, slot: Int(row.slot)).update(from: b.k + r * kvw, count: kvw)
+                cache.valueRow(layer: l, page: row.page, slot: Int(row.slot)).update(from: b.v + r * kvw, count: kvw)
+            }
+            trig.deallocate()
+            attend(layer: l, rows: rows.map { ($0.position, tables[$0.input]) }, q: b.q, out: b.attention, cache: cache)
+            MatMul.linear(b.attention, rows: n, weight: layer.attentionOutput, b.h, pool: pool)
+            for i in 0..<(n * e) { b.x[i] += b.h[i] }
+
+            // Feed-forward block (SwiGLU).
+            layer.feedForwardNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
+            }
+            MatMul.linear(b.h, rows: n, weight: layer.gate, b.gate, pool: pool)
+            MatMul.linear(b.h, rows: n, weight: layer.up, b.up, pool: pool)
+            for r in 0..<n { VectorMath.swiGLU(b.gate + r * ff, b.up + r * ff, count: ff) }
+            MatMul.linear(b.gate, rows: n, weight: layer.down, b.h, pool: pool)
+            for i in 0..<(n * e) { b.x[i] += b.h[i] }
+        }
+
+        // Output norm and LM head, only for the rows asked for.
+        var outputs: [StepOutput] = []
+        var first = 0
+        for input in inputs {
+            let count = input.tokens.count
+            let wanted: Range<Int>
+            switch input.outputs {
+            case .none: wanted = 0..<0
+            case .last: wanted = (count - 1)..<count
+            case .all: wanted = 0..<count
+            }
+            var hidden = [Float](repeating: 0, count: wanted.count * e)
+            var logits = [Float](repeating: 0, count: wanted.count * c.vocabularySize)
+            if !wanted.isEmpty {
+                hidden.withUnsafeMutableBufferPointer { hb in
+                    weights.outputNorm.withUnsafeBufferPointer { w in
+                        for (k, r) in wanted.enumerated() {
+                            VectorMath.rmsNorm(b.x + (first + r) * e, w.baseAddress!, hb.baseAddress! + k * e, count: e, epsilon: c.rmsEpsilon)
+                        }
+                    }
+                    logits.withUnsafeMutableBufferPointer { lb in
+                        MatMul.linear(hb.baseAddress!, rows: wanted.count, weight: weights.output, lb.baseAddress!, pool: pool)
+                    }
+                }
+            }
+            outputs.append(StepOutput(sequence: input.sequence, rows: wanted.count, logits: logits, hidden: hidden,
+                                      vocabularySize: c.vocabularySize))
+            first += count
+        }
+        return outputs
+    }
+
+    /// Causal attention of each new row over its sequence's cached positions 0...position.
+    private func attend(layer l: Int, rows: [(position: Int, table: [Int32])], q: UnsafeMutablePointer<Float>,
+                        out: UnsafeMutablePointer<Float>, cache: KVCache) {
+        let c = config
+        let hd = c.headDim, qw = c.queryWidth, group = c.groupSize
+        let ps = cache.geometry.pageSize
+        let scale = 1 / Float(hd).squareRoot()
+        let jobs = rows.count * c.headCount
+        pool.parallelFor(jobs) { job in
+            let r = job / c.headCount, h = job % c.headCount
+            let (position, table) = rows[r]
+            let kvOffset = (h / group) * hd
+            let qh = q + r * qw + h * hd
+            let o = out + r * qw + h * hd
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: position + 1)
+            defer { scores.deallocate() }
+            for j in 0...position {
+                let k = cache.keyRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset
+                scores[j] = VectorMath.dot(qh, k, count: hd) * scale
+            }
+            VectorMath.softmax(scores, count: position + 1)
+            o.initialize(repeating: 0, count: hd)
+            for j in 0...position {
+                VectorMath.axpy(scores[j], cache.valueRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset, o, count: hd)
+            }
+        }
+    }
+}
+
+/// Why a step could not run.
+public enum ModelRunError: Error, Equatable, CustomStringConvertible {
+    case emptyInput(Int)
+    case tokenOutOfRange(Int32, vocabularySize: Int)
+    case contextExceeded(needed: Int, context: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyInput(let s): return "sequence \(s) was given no tokens"
+        case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
+        case .contextExceeded(let n, let ctx): return "\(n) tokens exceed the model's context of \(ctx)"
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Banyan
+import Foundation
+
+/// Sampling flags shared by generate and chat.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.8
+    @Option(name: .customLong("top-k"), help: "Keep the K most likely tokens (0 = all).") var topK: Int = 40
+    @Option(name: .customLong("top-p"), help: "Keep tokens up to cumulative probability P.") var topP: Float = 0.95
+    @Option(name: .customLong("min-p"), help: "Drop tokens below P × the top probability.") var minP: Float = 0.05
+    @Option(name: .customLong("repeat-penalty"), help: "Penalty for recently seen tokens (1 = off).") var repeatPenalty: Float = 1.0
+    @Option(help: "Random seed: the same seed gives the same output.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be ≥ 0") }
+        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard minP >= 0 && minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
+        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be > 0") }
+    }
+
+    var parameters: SamplingParameters {
+        SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty, seed: seed)
+    }
+}
+
+/// A model and its tokenizer, loaded for a command.
+struct Session {
+    let model: LlamaModel
+    let tokenizer: LoadedTokenizer
+
+    init(_ options: ModelOptions, threads: Int?) throws {
+        let path = try options.resolve().path
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        model = try LlamaModel(path: path, threads: threads)
+        tokenizer = try LoadedTokenizer(path: path)
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Continue a prompt. Only the generated text goes to stdout; timings go to stderr.",
+        discussion: "The prompt is raw text unless --chat wraps it in the model's chat template."
+    )
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The prompt text.") var prompt: String?
+    @Option(name: .customLong("prompt-file"), help: "Read the prompt from a file.") var promptFile: String?
+    @Flag(help: "Wrap the prompt as a user turn in the model's chat template.") var chat = false
+    @Option(help: "System prompt for --chat (default: the template's own).") var system: String?
+    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int = 128
+    @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stop: [String] = []
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var sampling: SamplingOptions
+
+    func validate() throws {
+        guard (prompt == nil) != (promptFile == nil) else { throw ValidationError("give either --prompt TEXT or --prompt-file F") }
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        if system != nil && !chat { throw ValidationError("--system needs --chat") }
+    }
+
+    func run() throws {
+        var text: String
+        if let promptFile {
+            guard let data = FileManager.default.contents(atPath: promptFile) else { throw CLIError.unreadable(promptFile) }
+            text = String(decoding: data, as: UTF8.self)
+        } else {
+            text = prompt!
+        }
+        let session = try Session(model, threads: threads)
+        if chat {
+            guard let template = session.tokenizer.chatTemplate else {
+                throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3); drop --chat")
+            }
+            var messages: [ChatMessage] = []
+            if let system { messages.append(.system(system)) }
+            messages.append(.user(text))
+            text = template.render(messages)
+        }
+        let tokens = session.tokenizer.tokenizer.encode(text)
+        let generator = Generator(model: session.model, tokenizer: session.tokenizer.tokenizer)
+        let result = try generator.generate(prompt: tokens, maxTokens: maxTokens, sampling: sampling.parameters, stopStrings: stop) { piece in
+            FileHandle.standardOutput.write(Data(piece.utf8))
+            return true
+        }
+        print("")
+        Terminal.status(String(format: "prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | stop: %@",
+                               result.promptTokens, result.prefillTokensPerSecond, result.tokens.count,
+                               result.decodeTokensPerSecond, result.stopReason.rawValue))
+    }
+}
