@@ -20,6 +20,18 @@ public enum MatMul {
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
         let type = weight.type
+        if QuantizedDot.types.contains(type) && inputs % 32 == 0 {
+            // As llama.cpp: activations to 8 bits per block, integer dot products per weight block.
+            let xq = QuantizedActivations(x, rows: rows, width: inputs)
+            defer { xq.free() }
+            pool.parallelFor(tiles) { tile in
+                for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
+                    let w = base + o * rowBytes
+                    for r in 0..<rows { y[r * outputs + o] = QuantizedDot.dot(type, w, xq, row: r) }
+                }
+            }
+            return
+        }
         if rows <= 2 {
             pool.parallelFor(tiles) { tile in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: inputs)

@@ -6,18 +6,10 @@ public enum VectorMath {
     /// y = x / sqrt(mean(x²) + eps) · weight. Σx² is accumulated in double, as ggml does.
     public static func rmsNorm(_ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                count: Int, epsilon: Float) {
-        var sum: Float = 0
-        var i = 0
-        // Float partial sums in 8 lanes, then double: fast and as accurate as a double loop here.
-        var acc = SIMD8<Float>(repeating: 0)
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            acc.addProduct(v, v)
-            i += 8
-        }
-        var total = Double(acc.sum())
-        while i < count { total += Double(x[i] * x[i]); i += 1 }
-        sum = Float(total / Double(count))
+        // Each square in float, summed in double: ggml's order of operations.
+        var total = 0.0
+        for i in 0..<count { total += Double(x[i] * x[i]) }
+        let sum = Float(total / Double(count))
         let scale = 1 / (sum + epsilon).squareRoot()
         for j in 0..<count { y[j] = x[j] * scale * weight[j] }
     }

@@ -156,8 +156,13 @@ public final class LlamaModel: @unchecked Sendable {
             for (r, row) in rows.enumerated() {
                 rope.apply(b.q + r * qw, heads: c.headCount, position: row.position, cos: trig, sin: trig + half)
                 rope.apply(b.k + r * kvw, heads: c.kvHeadCount, position: row.position, cos: trig, sin: trig + half)
-                cache.keyRow(layer: l, page: row.page, slot: Int(row.slot)).update(from: b.k + r * kvw, count: kvw)
-                cache.valueRow(layer: l, page: row.page, slot: Int(row.slot)).update(from: b.v + r * kvw, count: kvw)
+                // K and V are kept at f16 precision, as llama.cpp's default cache keeps them.
+                let kd = cache.keyRow(layer: l, page: row.page, slot: Int(row.slot))
+                let vd = cache.valueRow(layer: l, page: row.page, slot: Int(row.slot))
+                for i in 0..<kvw {
+                    kd[i] = Float(Float16(b.k[r * kvw + i]))
+                    vd[i] = Float(Float16(b.v[r * kvw + i]))
+                }
             }
             trig.deallocate()
             attend(layer: l, rows: rows.map { ($0.position, tables[$0.input]) }, q: b.q, out: b.attention, cache: cache)
@@ -219,15 +224,18 @@ public final class LlamaModel: @unchecked Sendable {
             let r = job / c.headCount, h = job % c.headCount
             let (position, table) = rows[r]
             let kvOffset = (h / group) * hd
-            let qh = q + r * qw + h * hd
             let o = out + r * qw + h * hd
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: position + 1)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: position + 1 + hd)
             defer { scores.deallocate() }
+            // q meets the f16 keys at f16 precision, and the probabilities meet V at f16 (llama.cpp's numerics).
+            let qh = scores + position + 1
+            for i in 0..<hd { qh[i] = Float(Float16(q[r * qw + h * hd + i])) }
             for j in 0...position {
                 let k = cache.keyRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset
                 scores[j] = VectorMath.dot(qh, k, count: hd) * scale
             }
             VectorMath.softmax(scores, count: position + 1)
+            for j in 0...position { scores[j] = Float(Float16(scores[j])) }
             o.initialize(repeating: 0, count: hd)
             for j in 0...position {
                 VectorMath.axpy(scores[j], cache.valueRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset, o, count: hd)
@@ -250,3 +258,4 @@ public enum ModelRunError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+

@@ -6,12 +6,19 @@ struct Rope: Sendable {
     let layout: RopeLayout
     /// θᵢ for i in 0..<headDim/2, with Llama 3 frequency scaling applied when the model has it.
     let inverseFrequencies: [Float]
+    let thetaScale: Float
+    /// Set when Llama 3 scaling changed the frequencies (then θ comes from them, not the running product).
+    let scaledFrequencies: [Float]?
 
     init(config: LlamaConfig, layout: RopeLayout) {
         headDim = config.headDim
         self.layout = layout
         let half = config.headDim / 2
-        var freqs = (0..<half).map { i in Float(pow(Double(config.ropeFreqBase), -2 * Double(i) / Double(config.headDim))) }
+        // θ scale computed and applied by repeated float multiplication, as ggml does.
+        let thetaScale = Foundation.pow(config.ropeFreqBase, -2 / Float(config.headDim))
+        var freqs: [Float] = []
+        var f: Float = 1
+        for _ in 0..<half { freqs.append(f); f *= thetaScale }
         if let s = config.ropeScaling {
             let oldContext = Float(s.originalContextLength)
             let lowWavelength = oldContext / s.lowFreqFactor
@@ -25,15 +32,21 @@ struct Rope: Sendable {
             }
         }
         inverseFrequencies = freqs
+        self.thetaScale = thetaScale
+        scaledFrequencies = config.ropeScaling == nil ? nil : freqs
     }
 
     /// Rotates `heads` consecutive heads of `x` in place for position `position`.
     func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
         let half = headDim / 2
+        var theta = Float(position)
         for i in 0..<half {
-            let angle = Float(position) * inverseFrequencies[i]
+            // ggml keeps θ = p·scaleⁱ as a running float product; precomputed frequencies give the
+            // same value up to the last bit of the scale's powers.
+            let angle = layout == .adjacentPairs && scaledFrequencies == nil ? theta : Float(position) * inverseFrequencies[i]
             cos[i] = Foundation.cos(angle)
             sin[i] = Foundation.sin(angle)
+            theta *= thetaScale
         }
         for h in 0..<heads {
             let v = x + h * headDim

@@ -1,0 +1,115 @@
+import BanyanWeights
+
+/// Activation rows quantized to 8 bits per block of 32, as llama.cpp does before every Q4/Q5/Q8 matmul
+/// (Q8_0 / Q8_1: scale d = amax/127 stored as fp16, s = d·Σq from the unrounded d, round half to even).
+/// Integer dot products against quantized weights then match llama.cpp's numerics and read 4× less
+/// activation memory than floats.
+public struct QuantizedActivations {
+    public let rows: Int
+    public let width: Int
+    public let blocksPerRow: Int
+    /// `rows × width` int8 values.
+    public let q: UnsafeMutablePointer<Int8>
+    /// Per block: fp16-rounded scale d and fp16-rounded d·Σq.
+    public let d: UnsafeMutablePointer<Float>
+    public let s: UnsafeMutablePointer<Float>
+
+    public init(_ x: UnsafePointer<Float>, rows: Int, width: Int) {
+        precondition(width % 32 == 0, "quantized activations need a width that is a multiple of 32")
+        self.rows = rows
+        self.width = width
+        blocksPerRow = width / 32
+        q = .allocate(capacity: rows * width)
+        d = .allocate(capacity: rows * blocksPerRow)
+        s = .allocate(capacity: rows * blocksPerRow)
+        for b in 0..<(rows * blocksPerRow) {
+            let src = x + 32 * b
+            var amax: Float = 0
+            for j in 0..<32 { amax = max(amax, abs(src[j])) }
+            let scale = amax / 127
+            let inverse: Float = amax != 0 ? 127 / amax : 0
+            var sum: Int32 = 0
+            for j in 0..<32 {
+                let v = Int8((src[j] * inverse).rounded(.toNearestOrEven))
+                q[32 * b + j] = v
+                sum &+= Int32(v)
+            }
+            d[b] = Float(Float16(scale))
+            s[b] = Float(Float16(scale * Float(sum)))
+        }
+    }
+
+    public func free() {
+        q.deallocate()
+        d.deallocate()
+        s.deallocate()
+    }
+}
+
+/// Dot products of one quantized weight row with one row of quantized activations.
+enum QuantizedDot {
+    /// Weight types computed against 8-bit activations.
+    static let types: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+
+    @inline(__always)
+    static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ x: QuantizedActivations, row r: Int) -> Float {
+        let blocks = x.blocksPerRow
+        let xq = x.q + r * x.width
+        let xd = x.d + r * blocks
+        let xs = x.s + r * blocks
+        var acc: Float = 0
+        switch type {
+        case .q4_1:
+            for b in 0..<blocks {
+                let p = w + 20 * b
+                let qs = (p + 4).assumingMemoryBound(to: UInt8.self)
+                let a = xq + 32 * b
+                var sum: Int32 = 0
+                for j in 0..<16 {
+                    sum &+= Int32(qs[j] & 0xF) &* Int32(a[j]) &+ Int32(qs[j] >> 4) &* Int32(a[j + 16])
+                }
+                acc += Dequantize.half(p, 0) * xd[b] * Float(sum) + Dequantize.half(p, 2) * xs[b]
+            }
+        case .q4_0:
+            for b in 0..<blocks {
+                let p = w + 18 * b
+                let qs = (p + 2).assumingMemoryBound(to: UInt8.self)
+                let a = xq + 32 * b
+                var sum: Int32 = 0
+                for j in 0..<16 {
+                    sum &+= (Int32(qs[j] & 0xF) &- 8) &* Int32(a[j]) &+ (Int32(qs[j] >> 4) &- 8) &* Int32(a[j + 16])
+                }
+                acc += Dequantize.half(p, 0) * xd[b] * Float(sum)
+            }
+        case .q8_0:
+            for b in 0..<blocks {
+                let p = w + 34 * b
+                let qs = (p + 2).assumingMemoryBound(to: Int8.self)
+                let a = xq + 32 * b
+                var sum: Int32 = 0
+                for j in 0..<32 { sum &+= Int32(qs[j]) &* Int32(a[j]) }
+                acc += Dequantize.half(p, 0) * xd[b] * Float(sum)
+            }
+        case .q5_0, .q5_1:
+            let hasMin = type == .q5_1
+            let bytes = hasMin ? 24 : 22
+            for b in 0..<blocks {
+                let p = w + bytes * b
+                let h = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: hasMin ? 4 : 2, as: UInt32.self))
+                let qs = (p + (hasMin ? 8 : 6)).assumingMemoryBound(to: UInt8.self)
+                let a = xq + 32 * b
+                var sum: Int32 = 0
+                let offset: Int32 = hasMin ? 0 : 16
+                for j in 0..<16 {
+                    let lo = (Int32(qs[j] & 0xF) | Int32((h >> UInt32(j)) & 1) << 4) &- offset
+                    let hi = (Int32(qs[j] >> 4) | Int32((h >> UInt32(j + 16)) & 1) << 4) &- offset
+                    sum &+= lo &* Int32(a[j]) &+ hi &* Int32(a[j + 16])
+                }
+                acc += Dequantize.half(p, 0) * xd[b] * Float(sum) + (hasMin ? Dequantize.half(p, 2) * xs[b] : 0)
+            }
+        default:
+            preconditionFailure("\(type) has no quantized-activation dot product")
+        }
+        return acc
+    }
+}
