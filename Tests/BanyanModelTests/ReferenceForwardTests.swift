@@ -107,6 +107,7 @@ import Testing
         let config = try LlamaConfig(gguf: gguf)
         let model = LlamaModel(config: config, weights: try LlamaWeights(config: config, ropeLayout: .adjacentPairs, lookup: gguf.tensor(named:)),
                                pool: ThreadPool(threads: 2))
+        model.numerics = .exact  // to compare with double precision
         return (model, Reference(s: s, w: weights))
     }
 

@@ -12,7 +12,7 @@ public enum MatMul {
     static let configureBLAS: Void = { openblas_set_num_threads(1) }()
 
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
-                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true) {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
@@ -20,7 +20,7 @@ public enum MatMul {
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
         let type = weight.type
-        if QuantizedDot.types.contains(type) && inputs % 32 == 0 {
+        if quantizeActivations && QuantizedDot.types.contains(type) && inputs % 32 == 0 {
             // As llama.cpp: activations to 8 bits per block, integer dot products per weight block.
             let xq = QuantizedActivations(x, rows: rows, width: inputs)
             defer { xq.free() }

@@ -47,6 +47,10 @@ public final class LlamaModel: @unchecked Sendable {
     let rope: Rope
     /// Files the weights live in, kept mapped.
     public let sourceDescription: String
+    /// How arithmetic is rounded: `.llamaCpp` (the default) matches llama.cpp's CPU backend,
+    /// `.exact` keeps everything in f32.
+    public var numerics: Numerics = .llamaCpp
+    var attentionPrecision: AttentionPrecision { numerics.attention }
 
     public init(config: LlamaConfig, weights: LlamaWeights, pool: ThreadPool = .shared, source: String = "") {
         self.config = config
@@ -148,9 +152,9 @@ public final class LlamaModel: @unchecked Sendable {
             layer.attentionNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
             }
-            MatMul.linear(b.h, rows: n, weight: layer.query, b.q, pool: pool)
-            MatMul.linear(b.h, rows: n, weight: layer.key, b.k, pool: pool)
-            MatMul.linear(b.h, rows: n, weight: layer.value, b.v, pool: pool)
+            MatMul.linear(b.h, rows: n, weight: layer.query, b.q, pool: pool, quantizeActivations: numerics.quantizeActivations)
+            MatMul.linear(b.h, rows: n, weight: layer.key, b.k, pool: pool, quantizeActivations: numerics.quantizeActivations)
+            MatMul.linear(b.h, rows: n, weight: layer.value, b.v, pool: pool, quantizeActivations: numerics.quantizeActivations)
             let half = c.headDim / 2
             let trig = UnsafeMutablePointer<Float>.allocate(capacity: 2 * half)
             for (r, row) in rows.enumerated() {
@@ -160,23 +164,23 @@ public final class LlamaModel: @unchecked Sendable {
                 let kd = cache.keyRow(layer: l, page: row.page, slot: Int(row.slot))
                 let vd = cache.valueRow(layer: l, page: row.page, slot: Int(row.slot))
                 for i in 0..<kvw {
-                    kd[i] = Float(Float16(b.k[r * kvw + i]))
-                    vd[i] = Float(Float16(b.v[r * kvw + i]))
+                    kd[i] = attentionPrecision.round(b.k[r * kvw + i])
+                    vd[i] = attentionPrecision.round(b.v[r * kvw + i])
                 }
             }
             trig.deallocate()
             attend(layer: l, rows: rows.map { ($0.position, tables[$0.input]) }, q: b.q, out: b.attention, cache: cache)
-            MatMul.linear(b.attention, rows: n, weight: layer.attentionOutput, b.h, pool: pool)
+            MatMul.linear(b.attention, rows: n, weight: layer.attentionOutput, b.h, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for i in 0..<(n * e) { b.x[i] += b.h[i] }
 
             // Feed-forward block (SwiGLU).
             layer.feedForwardNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
             }
-            MatMul.linear(b.h, rows: n, weight: layer.gate, b.gate, pool: pool)
-            MatMul.linear(b.h, rows: n, weight: layer.up, b.up, pool: pool)
+            MatMul.linear(b.h, rows: n, weight: layer.gate, b.gate, pool: pool, quantizeActivations: numerics.quantizeActivations)
+            MatMul.linear(b.h, rows: n, weight: layer.up, b.up, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for r in 0..<n { VectorMath.swiGLU(b.gate + r * ff, b.up + r * ff, count: ff) }
-            MatMul.linear(b.gate, rows: n, weight: layer.down, b.h, pool: pool)
+            MatMul.linear(b.gate, rows: n, weight: layer.down, b.h, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for i in 0..<(n * e) { b.x[i] += b.h[i] }
         }
 
@@ -201,7 +205,7 @@ public final class LlamaModel: @unchecked Sendable {
                         }
                     }
                     logits.withUnsafeMutableBufferPointer { lb in
-                        MatMul.linear(hb.baseAddress!, rows: wanted.count, weight: weights.output, lb.baseAddress!, pool: pool)
+                        MatMul.linear(hb.baseAddress!, rows: wanted.count, weight: weights.output, lb.baseAddress!, pool: pool, quantizeActivations: numerics.quantizeActivations)
                     }
                 }
             }
@@ -219,6 +223,7 @@ public final class LlamaModel: @unchecked Sendable {
         let hd = c.headDim, qw = c.queryWidth, group = c.groupSize
         let ps = cache.geometry.pageSize
         let scale = 1 / Float(hd).squareRoot()
+        let precision = attentionPrecision
         let jobs = rows.count * c.headCount
         pool.parallelFor(jobs) { job in
             let r = job / c.headCount, h = job % c.headCount
@@ -229,13 +234,13 @@ public final class LlamaModel: @unchecked Sendable {
             defer { scores.deallocate() }
             // q meets the f16 keys at f16 precision, and the probabilities meet V at f16 (llama.cpp's numerics).
             let qh = scores + position + 1
-            for i in 0..<hd { qh[i] = Float(Float16(q[r * qw + h * hd + i])) }
+            for i in 0..<hd { qh[i] = precision.round(q[r * qw + h * hd + i]) }
             for j in 0...position {
                 let k = cache.keyRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset
                 scores[j] = VectorMath.dot(qh, k, count: hd) * scale
             }
             VectorMath.softmax(scores, count: position + 1)
-            for j in 0...position { scores[j] = Float(Float16(scores[j])) }
+            if precision == .f16 { for j in 0...position { scores[j] = precision.round(scores[j]) } }
             o.initialize(repeating: 0, count: hd)
             for j in 0...position {
                 VectorMath.axpy(scores[j], cache.valueRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset, o, count: hd)
@@ -259,3 +264,30 @@ public enum ModelRunError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+
+/// Number format of the KV cache and attention products.
+public enum AttentionPrecision: String, Sendable, CaseIterable {
+    case f16, f32
+
+    @inline(__always) func round(_ x: Float) -> Float {
+        self == .f16 ? Float(Float16(x)) : x
+    }
+}
+
+/// The rounding choices of a forward pass.
+public struct Numerics: Sendable, Equatable {
+    /// Quantize activations to 8 bits before Q4/Q5/Q8 matmuls (llama.cpp does; faster, slightly less exact).
+    public var quantizeActivations: Bool
+    /// Number format of cached K/V and the attention products.
+    public var attention: AttentionPrecision
+
+    public init(quantizeActivations: Bool, attention: AttentionPrecision) {
+        self.quantizeActivations = quantizeActivations
+        self.attention = attention
+    }
+
+    /// llama.cpp's CPU defaults: 8-bit activations, f16 KV cache.
+    public static let llamaCpp = Numerics(quantizeActivations: true, attention: .f16)
+    /// Float32 throughout (dequantized weights): the reference for other paths.
+    public static let exact = Numerics(quantizeActivations: false, attention: .f32)
+}
