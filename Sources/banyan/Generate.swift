@@ -83,7 +83,7 @@ struct Generate: ParsableCommand {
             FileHandle.standardOutput.write(Data(piece.utf8))
             return true
         }
-        print("")
+        FileHandle.standardOutput.write(Data("\n".utf8))
         Terminal.status(String(format: "prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | stop: %@",
                                result.promptTokens, result.prefillTokensPerSecond, result.tokens.count,
                                result.decodeTokensPerSecond, result.stopReason.rawValue))
