@@ -13,8 +13,9 @@ public enum TestModel {
 
     public static let gguf: GGUFFile = try! GGUFFile(path: path)
 
-    /// `../shared` beside the checkout: reference outputs and data sets.
+    /// `$BANYAN_SHARED`, else `../shared` beside the checkout: reference outputs and data sets.
     public static let sharedDirectory: String = {
+        if let dir = ProcessInfo.processInfo.environment["BANYAN_SHARED"], !dir.isEmpty { return dir }
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.deletingLastPathComponent().appendingPathComponent("shared").path

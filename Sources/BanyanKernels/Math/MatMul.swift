@@ -16,6 +16,8 @@ public enum MatMul {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
+        // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.
+        let tileRows = max(16, min(MatMul.tileRows, outputs / (4 * pool.threadCount)))
         let tiles = (outputs + tileRows - 1) / tileRows
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
