@@ -1,3 +1,5 @@
+import Foundation
+
 /// Text ⇄ token ids, matching llama.cpp id for id.
 ///
 /// Encoding: special tokens are cut out of the text first (longest first), each remaining fragment is
@@ -100,16 +102,33 @@ public struct Tokenizer: Sendable {
             var next: [Fragment] = []
             for f in fragments {
                 guard case .text(var rest) = f else { next.append(f); continue }
-                while let r = rest.firstRange(of: special.text) {
-                    if r.lowerBound > rest.startIndex { next.append(.text(rest[rest.startIndex..<r.lowerBound])) }
+                while let at = Tokenizer.firstIndex(of: special.text, in: rest) {
+                    if at > rest.startIndex { next.append(.text(rest[rest.startIndex..<at])) }
                     next.append(.token(special.id))
-                    rest = rest[r.upperBound...]
+                    rest = rest[(at + special.text.count)...]
                 }
                 if !rest.isEmpty { next.append(.text(rest)) }
             }
             fragments = next
         }
         return fragments
+    }
+
+    /// Start of the first occurrence of `needle` in `hay`: memchr to the first byte, then compare.
+    static func firstIndex(of needle: [UInt8], in hay: ArraySlice<UInt8>) -> Int? {
+        guard let first = needle.first, needle.count <= hay.count else { return nil }
+        return hay.withUnsafeBufferPointer { buf -> Int? in
+            let base = buf.baseAddress!
+            var i = 0
+            let last = buf.count - needle.count
+            while i <= last {
+                guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
+                let j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + j, needle, needle.count) == 0 { return hay.startIndex + j }
+                i = j + 1
+            }
+            return nil
+        }
     }
 
     private func encodeFragment(_ bytes: ArraySlice<UInt8>, prevSpecial: Bool, into out: inout [TokenID]) {
@@ -128,8 +147,15 @@ public struct Tokenizer: Sendable {
                 utf8 += UTF8.encode(s)!
                 offsets.append(utf8.count)
             }
+            // Text repeats its words: each distinct piece is merged once per call.
+            var cache: [ArraySlice<UInt8>: [TokenID]] = [:]
             for piece in pre.split(scalars) {
-                bpe!.encode(utf8[offsets[piece.lowerBound]..<offsets[piece.upperBound]], into: &out)
+                let bytes = utf8[offsets[piece.lowerBound]..<offsets[piece.upperBound]]
+                if let hit = cache[bytes] { out += hit; continue }
+                var ids: [TokenID] = []
+                bpe!.encode(bytes, into: &ids)
+                if bytes.count <= 64 { cache[bytes] = ids }
+                out += ids
             }
         case .sentencePiece(let addSpacePrefix):
             var text: [UInt8] = addSpacePrefix && prevSpecial ? [0x20] : []
