@@ -9,61 +9,73 @@ import Synchronization
 /// pools and `concurrentPerform` gave no speed-up for jobs this short; spinning gave 2× on 2 cores.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
-    private let generation = Atomic<Int>(0)
-    private let pending = Atomic<Int>(0)
-    private let nextChunk = Atomic<Int>(0)
-    private let parked = Atomic<Int>(0)
-    private let shutdown = Atomic<Bool>(false)
-    private let condition = NSCondition()
-    private var job: ((Int) -> Void)?
-    private var chunkCount = 0
-    private var workers: [Thread] = []
+    /// What the workers share. They hold it, not the pool, so the pool can go away while they wind down.
+    private let state = WorkerState()
 
     /// Spins before parking; ~100 µs on current x86 cores.
     static let spinsBeforeParking = 20_000
 
     public init(threads: Int) {
         threadCount = max(1, threads)
+        let state = self.state
         for _ in 1..<threadCount {
-            let t = Thread { [unowned self] in self.workerLoop() }
+            let t = Thread { state.workerLoop() }
             t.stackSize = 1 << 20
             t.start()
-            workers.append(t)
         }
     }
 
-    deinit {
-        shutdown.store(true, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
-        condition.lock()
-        condition.broadcast()
-        condition.unlock()
-    }
+    deinit { state.stop() }
 
     /// The pool sized for this machine's active cores.
     public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body(i)` for every i in 0..<count, spread over the pool; returns when all are done.
-    /// Chunks are claimed dynamically, so uneven chunks balance themselves.
+    /// Chunks are claimed dynamically, so uneven chunks balance themselves. Not reentrant.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if threadCount == 1 || count <= 1 {
             for i in 0..<count { body(i) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            job = escapable
-            chunkCount = count
-            nextChunk.store(0, ordering: .relaxed)
-            pending.store(threadCount - 1, ordering: .relaxed)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if parked.load(ordering: .sequentiallyConsistent) > 0 {
-                condition.lock()
-                condition.broadcast()
-                condition.unlock()
-            }
-            runChunks()
-            while pending.load(ordering: .acquiring) > 0 {}
-            job = nil
+            state.run(escapable, count: count, helpers: threadCount - 1)
+        }
+    }
+}
+
+private final class WorkerState: @unchecked Sendable {
+    let generation = Atomic<Int>(0)
+    let pending = Atomic<Int>(0)
+    let nextChunk = Atomic<Int>(0)
+    let parked = Atomic<Int>(0)
+    let shutdown = Atomic<Bool>(false)
+    let condition = NSCondition()
+    var job: ((Int) -> Void)?
+    var chunkCount = 0
+
+    func run(_ body: @escaping (Int) -> Void, count: Int, helpers: Int) {
+        job = body
+        chunkCount = count
+        nextChunk.store(0, ordering: .relaxed)
+        pending.store(helpers, ordering: .relaxed)
+        publish()
+        runChunks()
+        while pending.load(ordering: .acquiring) > 0 {}
+        // Workers call through `job` and release it before counting down, so nothing keeps `body`.
+        job = nil
+    }
+
+    func stop() {
+        shutdown.store(true, ordering: .sequentiallyConsistent)
+        publish()
+    }
+
+    private func publish() {
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if parked.load(ordering: .sequentiallyConsistent) > 0 {
+            condition.lock()
+            condition.broadcast()
+            condition.unlock()
         }
     }
 
@@ -75,7 +87,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    func workerLoop() {
         var seen = 0
         while true {
             var spins = 0

@@ -1,0 +1,20 @@
+import Banyan
+import Testing
+
+@Suite struct ThreadPoolTests {
+    @Test func everyIndexRunsExactlyOnceAndPoolsCanBeDropped() {
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1000)
+        defer { counts.deallocate() }
+        for _ in 0..<20 {
+            // A new pool each round: dropping it while its workers spin or park must be safe.
+            let pool = ThreadPool(threads: 3)
+            counts.initialize(repeating: 0)
+            for n in [0, 1, 2, 7, 1000] {
+                pool.parallelFor(n) { i in counts[i] += 1 }
+            }
+            // Index 0 is in the n = 1, 2, 7 and 1000 runs; 1 in three of them; 7…999 only in the last.
+            #expect(counts[0] == 4 && counts[1] == 3 && counts[6] == 2)
+            #expect(counts[7...].allSatisfy { $0 == 1 })
+        }
+    }
+}
