@@ -31,19 +31,16 @@ struct SentencePieceEncoder: Sendable {
         while symbols.count > 1 {
             var bestScore = -Float.infinity
             var bestAt = -1
-            var bestID: TokenID = 0
             for j in 0..<(symbols.count - 1) {
                 if let id = vocabulary.id(of: symbols[j] + symbols[j + 1]) {
                     let score = Int(id) < vocabulary.scores.count ? vocabulary.scores[Int(id)] : 0
                     if bestAt < 0 || score > bestScore {
                         bestScore = score
                         bestAt = j
-                        bestID = id
                     }
                 }
             }
             if bestAt < 0 { break }
-            _ = bestID
             symbols[bestAt] += symbols[bestAt + 1]
             symbols.remove(at: bestAt + 1)
         }
