@@ -41,7 +41,7 @@ let package = Package(
         ),
         // Seeded corruption sweeps over the readers, in their own process: Swift Testing records a
         // backtrace for every thrown error, which would make 20,000 rejected files take minutes.
-        .executableTarget(name: "banyan-corrupt", dependencies: ["BanyanWeights", "BanyanTestSupport"]),
+        .executableTarget(name: "banyan-corrupt", dependencies: ["BanyanWeights", "BanyanGeneration"]),
         .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
         .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport", "banyan-corrupt"]),
         .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),

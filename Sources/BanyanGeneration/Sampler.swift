@@ -31,10 +31,11 @@ public struct SamplingParameters: Sendable, Equatable, Codable {
     public static let greedy = SamplingParameters(temperature: 0)
 }
 
-/// A seeded generator (SplitMix64): the same seed gives the same run.
+/// A seeded generator (SplitMix64): the same seed gives the same run. Samplers, benchmarks and
+/// the seeded tests all draw from it.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed &+ 0x632B_E59B_D9B4_E019 }
+    public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -1,4 +1,4 @@
-import BanyanTestSupport
+import BanyanGeneration
 import BanyanWeights
 
 /// Seeded mutation sweeps: thousands of corrupted variants of a real GGUF header and of a small
@@ -45,7 +45,7 @@ enum CorruptionSweep {
         let original = MappedFile(bytes: real.file.bytes(at: 0, count: real.file.count))
         let headerEnd = real.dataStart
         let tableStart = real.tensors.isEmpty ? 24 : headerEnd - real.tensors.count * 40
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var rejected = 0, accepted = 0
         for variant in 0..<variants {
             let kind = variant % 4
@@ -78,10 +78,10 @@ enum CorruptionSweep {
         header += #""b":{"dtype":"F16","shape":[4],"data_offsets":[24,32]},"c":{"dtype":"BF16","shape":[2,2],"data_offsets":[32,40]}}"#
         while (8 + header.utf8.count) % 8 != 0 { header += " " }
         var bytes: [UInt8] = []
-        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes += $0 }
+        bytes.appendLE(UInt64(header.utf8.count))
         bytes += Array(header.utf8) + (0..<40).map { UInt8($0) }
         precondition((try? SafetensorsFile(file: MappedFile(bytes: bytes)))?.entries.count == 3, "the clean file must parse")
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var rejected = 0, accepted = 0
         let jsonish = Array("{}[]\":,0123456789-eE.FBIU ".utf8)
         for variant in 0..<variants {

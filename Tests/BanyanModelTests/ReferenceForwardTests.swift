@@ -74,7 +74,7 @@ import Testing
 
     /// Writes the model as GGUF F32 and returns it with the reference.
     static func build(_ s: Shape, seed: UInt64) throws -> (LlamaModel, Reference) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var w = GGUFWriter()
         w.set("general.architecture", "llama")
         w.set("llama.block_count", UInt32(s.layers)); w.set("llama.embedding_length", UInt32(s.width))

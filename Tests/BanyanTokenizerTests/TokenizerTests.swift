@@ -61,7 +61,7 @@ import Testing
 
     @Test func tenThousandRandomStringsRoundTrip() {
         let t = TokenizerTests.tokenizer
-        var rng = SeededGenerator(seed: 42)
+        var rng = SeededRandom(seed: 42)
         // Pools that stress the pre-tokenizer and byte-level mapping.
         let pools: [[UInt32]] = [
             Array(0x20...0x7E), [0x09, 0x0A, 0x0D, 0x20, 0x20, 0x0B, 0x0C, 0x85, 0xA0, 0x2028, 0x3000],

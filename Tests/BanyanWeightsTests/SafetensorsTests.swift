@@ -15,14 +15,16 @@ import Testing
         var header = "{" + entries.joined(separator: ",") + "}"
         while header.utf8.count % 8 != 0 { header += " " }
         var out: [UInt8] = []
-        out.appendLittleEndian(UInt64(header.utf8.count))
+        out.appendLE(UInt64(header.utf8.count))
         out += Array(header.utf8)
         for t in tensors { out += t.bytes }
         try Data(out).write(to: URL(fileURLWithPath: path))
     }
 
     static func f32Bytes(_ values: [Float]) -> [UInt8] {
-        values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        var out: [UInt8] = []
+        for v in values { out.appendLE(v.bitPattern) }
+        return out
     }
 
     @Test func shardedCheckpointWithConfig() throws {
@@ -55,7 +57,7 @@ import Testing
             var header = unpadded
             while header.utf8.count % 8 != 0 { header += " " }
             var out: [UInt8] = []
-            out.appendLittleEndian(UInt64(header.utf8.count))
+            out.appendLE(UInt64(header.utf8.count))
             out += Array(header.utf8) + [UInt8](repeating: 0, count: data)
             do { _ = try SafetensorsFile(file: MappedFile(bytes: out)); return nil } catch { return error as? SafetensorsError }
         }
@@ -66,7 +68,7 @@ import Testing
         if case .notContiguous = parse(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12) {} else { Issue.record("gap") }
         if case .bufferSizeMismatch = parse(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 4) {} else { Issue.record("short") }
         var tooLong: [UInt8] = []
-        tooLong.appendLittleEndian(UInt64.max)
+        tooLong.appendLE(UInt64.max)
         var caught: SafetensorsError?
         do { _ = try SafetensorsFile(file: MappedFile(bytes: tooLong)) } catch { caught = error }
         if case .headerTooLarge = caught {} else { Issue.record("huge header length accepted") }

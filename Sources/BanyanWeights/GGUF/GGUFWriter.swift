@@ -35,7 +35,7 @@ public struct GGUFWriter {
         precondition(values.count == shape.reduce(1, *), "\(name): \(values.count) values for shape \(shape)")
         var bytes: [UInt8] = []
         bytes.reserveCapacity(values.count * 4)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        for v in values { bytes.appendLE(v.bitPattern) }
         add(Tensor(name: name, type: .f32, shape: shape, data: bytes))
     }
 
@@ -108,7 +108,8 @@ public struct GGUFWritableArray: GGUFWritable {
 }
 
 extension Array where Element == UInt8 {
-    mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
+    /// Appends `v`'s bytes, little-endian (also used by the tests and the corruption sweep).
+    package mutating func appendLE<T: FixedWidthInteger>(_ v: T) {
         Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) }
     }
 
