@@ -147,6 +147,12 @@ public final class LlamaModel: @unchecked Sendable {
             Dequantize.row(embd.type, embd.baseAddress + Int(t) * embd.rowBytes, b.x + r * e, count: e)
         }
 
+        // RoPE angles depend only on each row's position: once per step, shared by all layers.
+        let ropeTable = UnsafeMutablePointer<Float>.allocate(capacity: n * c.headDim)
+        defer { ropeTable.deallocate() }
+        for (r, row) in rows.enumerated() { rope.angles(position: row.position, into: ropeTable + r * c.headDim) }
+        let attentionRows = rows.map { ($0.position, tables[$0.input]) }
+
         for (l, layer) in weights.layers.enumerated() {
             // Attention block.
             layer.attentionNorm.withUnsafeBufferPointer { w in
@@ -155,11 +161,9 @@ public final class LlamaModel: @unchecked Sendable {
             MatMul.linear(b.h, rows: n, weight: layer.query, b.q, pool: pool, quantizeActivations: numerics.quantizeActivations)
             MatMul.linear(b.h, rows: n, weight: layer.key, b.k, pool: pool, quantizeActivations: numerics.quantizeActivations)
             MatMul.linear(b.h, rows: n, weight: layer.value, b.v, pool: pool, quantizeActivations: numerics.quantizeActivations)
-            let half = c.headDim / 2
-            let trig = UnsafeMutablePointer<Float>.allocate(capacity: 2 * half)
             for (r, row) in rows.enumerated() {
-                rope.apply(b.q + r * qw, heads: c.headCount, position: row.position, cos: trig, sin: trig + half)
-                rope.apply(b.k + r * kvw, heads: c.kvHeadCount, position: row.position, cos: trig, sin: trig + half)
+                rope.apply(b.q + r * qw, heads: c.headCount, table: ropeTable + r * c.headDim)
+                rope.apply(b.k + r * kvw, heads: c.kvHeadCount, table: ropeTable + r * c.headDim)
                 // K and V are kept at f16 precision, as llama.cpp's default cache keeps them.
                 let kd = cache.keyRow(layer: l, page: row.page, slot: Int(row.slot))
                 let vd = cache.valueRow(layer: l, page: row.page, slot: Int(row.slot))
@@ -168,8 +172,7 @@ public final class LlamaModel: @unchecked Sendable {
                     vd[i] = attentionPrecision.round(b.v[r * kvw + i])
                 }
             }
-            trig.deallocate()
-            attend(layer: l, rows: rows.map { ($0.position, tables[$0.input]) }, q: b.q, out: b.attention, cache: cache)
+            attend(layer: l, rows: attentionRows, q: b.q, out: b.attention, cache: cache)
             MatMul.linear(b.attention, rows: n, weight: layer.attentionOutput, b.h, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for i in 0..<(n * e) { b.x[i] += b.h[i] }
 

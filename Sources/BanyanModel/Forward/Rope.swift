@@ -7,8 +7,9 @@ struct Rope: Sendable {
     /// θᵢ for i in 0..<headDim/2, with Llama 3 frequency scaling applied when the model has it.
     let inverseFrequencies: [Float]
     let thetaScale: Float
-    /// Set when Llama 3 scaling changed the frequencies (then θ comes from them, not the running product).
-    let scaledFrequencies: [Float]?
+    /// GGUF models without frequency scaling take θ from ggml's running float product; the others
+    /// from the precomputed (possibly Llama 3 scaled) frequencies.
+    let usesRunningProduct: Bool
 
     init(config: LlamaConfig, layout: RopeLayout) {
         headDim = config.headDim
@@ -33,21 +34,26 @@ struct Rope: Sendable {
         }
         inverseFrequencies = freqs
         self.thetaScale = thetaScale
-        scaledFrequencies = config.ropeScaling == nil ? nil : freqs
+        usesRunningProduct = layout == .adjacentPairs && config.ropeScaling == nil
     }
 
-    /// Rotates `heads` consecutive heads of `x` in place for position `position`.
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+    /// cos θᵢ and sin θᵢ for `position`, into `table[0..<d/2]` and `table[d/2..<d]`. Computed once per
+    /// token per step and shared by q and k in every layer.
+    func angles(position: Int, into table: UnsafeMutablePointer<Float>) {
         let half = headDim / 2
         var theta = Float(position)
         for i in 0..<half {
-            // ggml keeps θ = p·scaleⁱ as a running float product; precomputed frequencies give the
-            // same value up to the last bit of the scale's powers.
-            let angle = layout == .adjacentPairs && scaledFrequencies == nil ? theta : Float(position) * inverseFrequencies[i]
-            cos[i] = Foundation.cos(angle)
-            sin[i] = Foundation.sin(angle)
+            let angle = usesRunningProduct ? theta : Float(position) * inverseFrequencies[i]
+            table[i] = Foundation.cos(angle)
+            table[half + i] = Foundation.sin(angle)
             theta *= thetaScale
         }
+    }
+
+    /// Rotates `heads` consecutive heads of `x` in place by the angles `angles(position:into:)` wrote.
+    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, table: UnsafePointer<Float>) {
+        let half = headDim / 2
+        let cos = table, sin = table + half
         for h in 0..<heads {
             let v = x + h * headDim
             for i in 0..<half {
