@@ -17,4 +17,24 @@ import Testing
             #expect(counts[7...].allSatisfy { $0 == 1 })
         }
     }
+
+    @Test func concurrentCallersDoNotMixTheirJobs() async {
+        let pool = ThreadPool(threads: 2)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    let sums = UnsafeMutableBufferPointer<Int>.allocate(capacity: 512)
+                    defer { sums.deallocate() }
+                    for _ in 0..<200 {
+                        sums.initialize(repeating: 0)
+                        pool.parallelFor(512) { i in sums[i] += caller + 1 }
+                        if !sums.allSatisfy({ $0 == caller + 1 }) { return false }
+                    }
+                    return true
+                }
+            }
+            return await group.reduce(true) { $0 && $1 }
+        }
+        #expect(results)
+    }
 }

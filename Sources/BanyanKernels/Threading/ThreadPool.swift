@@ -11,6 +11,8 @@ public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     /// What the workers share. They hold it, not the pool, so the pool can go away while they wind down.
     private let state = WorkerState()
+    /// One job at a time: callers on other threads (two models sharing `.shared`) wait their turn.
+    private let callerLock = NSLock()
 
     /// Spins before parking; ~100 µs on current x86 cores.
     static let spinsBeforeParking = 20_000
@@ -31,12 +33,15 @@ public final class ThreadPool: @unchecked Sendable {
     public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
 
     /// Runs `body(i)` for every i in 0..<count, spread over the pool; returns when all are done.
-    /// Chunks are claimed dynamically, so uneven chunks balance themselves. Not reentrant.
+    /// Chunks are claimed dynamically, so uneven chunks balance themselves. Safe to call from several
+    /// threads (jobs then run one after another); not from inside `body`.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if threadCount == 1 || count <= 1 {
             for i in 0..<count { body(i) }
             return
         }
+        callerLock.lock()
+        defer { callerLock.unlock() }
         withoutActuallyEscaping(body) { escapable in
             state.run(escapable, count: count, helpers: threadCount - 1)
         }
