@@ -33,7 +33,7 @@ public enum ThroughputBenchmark {
         let capacity = promptTokens + (generatedTokens + 1) * max(parallel, 1) + 64
         var prefill: [Double] = [], decode: [Double] = [], batched: [Double] = []
         for r in 0..<repeats {
-            let cache = model.makeCache(capacityTokens: capacity)
+            let cache = try model.makeCache(capacityTokens: capacity)
             let seq = cache.createSequence()
             var t0 = Date()
             _ = try model.step([StepInput(sequence: seq, tokens: prompt)], cache: cache)

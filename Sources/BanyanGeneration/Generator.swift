@@ -54,7 +54,7 @@ public struct Generator {
         let context = model.config.contextLength
         guard prompt.count < context else { throw GenerationError.promptTooLong(tokens: prompt.count, context: context) }
         let budget = min(maxTokens, context - prompt.count)
-        let cache = cache ?? model.makeCache(capacityTokens: prompt.count + budget + 16)
+        let cache = try cache ?? model.makeCache(capacityTokens: prompt.count + budget + 16)
         let sequence = cache.createSequence()
         defer { try? cache.free(sequence) }
         var sampler = Sampler(sampling)

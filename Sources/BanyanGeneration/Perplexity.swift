@@ -33,7 +33,7 @@ public enum Perplexity {
         var nll = 0.0
         var count = 0
         var running: [Double] = []
-        let cache = model.makeCache(capacityTokens: context + 16)
+        let cache = try model.makeCache(capacityTokens: context + 16)
         for c in 0..<chunks {
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }

@@ -9,7 +9,7 @@ import Testing
 
     @Test func logitsOfTheCapitalOfFrance() throws {
         let m = RealModelTests.model
-        let cache = m.makeCache(capacityTokens: 64)
+        let cache = try m.makeCache(capacityTokens: 64)
         let s = cache.createSequence()
         let out = try m.step([StepInput(sequence: s, tokens: [504, 3575, 282, 4649, 314])], cache: cache)[0]
         let logits = out.logitsRow()
@@ -40,7 +40,7 @@ import Testing
             if agree >= min(16, expected.count) { atLeast16 += 1 }
             if r.text == c.greedy_text { whole += 1 }
             // Teacher-forced: one step over prompt + llama.cpp's tokens, logits at every position.
-            let cache = model.makeCache(capacityTokens: prompt.count + expected.count + 16)
+            let cache = try model.makeCache(capacityTokens: prompt.count + expected.count + 16)
             let s = cache.createSequence()
             let out = try model.step([StepInput(sequence: s, tokens: prompt + expected, outputs: .all)], cache: cache)[0]
             for (i, want) in expected.enumerated() {
@@ -73,7 +73,7 @@ import Testing
         let tok = RealModelTests.tokenizer
         let prompt = tok.encode("Once upon a time, there was a little robot who lived in a small town by the sea.")
         let tail = tok.encode(" Every morning it")
-        let cache = m.makeCache(capacityTokens: 512, pageSize: 16)
+        let cache = try m.makeCache(capacityTokens: 512, pageSize: 16)
         for forkAt in [1, 7, 16, 17, prompt.count] {
             let plain = cache.createSequence()
             let expected = try m.step([StepInput(sequence: plain, tokens: prompt + tail)], cache: cache)[0].logitsRow()
@@ -93,7 +93,7 @@ import Testing
 
     @Test func badInputsAreErrorsNotCrashes() throws {
         let m = RealModelTests.model
-        let cache = m.makeCache(capacityTokens: 32)
+        let cache = try m.makeCache(capacityTokens: 32)
         let s = cache.createSequence()
         #expect(throws: ModelRunError.tokenOutOfRange(49152, vocabularySize: 49152)) {
             try m.step([StepInput(sequence: s, tokens: [49152])], cache: cache)

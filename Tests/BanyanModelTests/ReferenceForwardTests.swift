@@ -126,7 +126,7 @@ import Testing
         let tokens: [Int32] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7].map { $0 % Int32(shape.vocab) }
         let expected = reference.forward(tokens.map(Int.init))
         // All at once (prefill through the batched path) and then token by token (decode path).
-        let cache = model.makeCache(capacityTokens: 64, pageSize: 4)
+        let cache = try model.makeCache(capacityTokens: 64, pageSize: 4)
         let s1 = cache.createSequence()
         let all = try model.step([StepInput(sequence: s1, tokens: tokens, outputs: .all)], cache: cache)[0]
         for p in 0..<tokens.count {

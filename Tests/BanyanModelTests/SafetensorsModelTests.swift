@@ -30,7 +30,7 @@ import Testing
         #expect(tokens == (try Tokenizer(gguf: TestModel.gguf)).encode(text))
         #expect(hfTokenizer.chatTemplate == (try LoadedTokenizer(gguf: TestModel.gguf)).chatTemplate)
         func logits(_ m: LlamaModel) throws -> [Float] {
-            let cache = m.makeCache(capacityTokens: 128)
+            let cache = try m.makeCache(capacityTokens: 128)
             let s = cache.createSequence()
             let out = try m.step([StepInput(sequence: s, tokens: tokens, outputs: .all)], cache: cache)[0]
             return out.logits

@@ -9,7 +9,7 @@ import COpenBLAS
 /// OpenBLAS sgemm, so each weight byte is read once per call however many rows there are.
 public enum MatMul {
     static let tileRows = 64
-    static let configureBLAS: Void = { openblas_set_num_threads(1) }()
+    public static let configureBLAS: Void = { openblas_set_num_threads(1) }()
 
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
                               _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true) {

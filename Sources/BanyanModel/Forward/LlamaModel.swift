@@ -51,6 +51,12 @@ public final class LlamaModel: @unchecked Sendable {
     /// `.exact` keeps everything in f32.
     public var numerics: Numerics = .llamaCpp
     var attentionPrecision: AttentionPrecision { numerics.attention }
+    /// How attention reads prefixes that sequences share (see `AttentionStrategy`).
+    public var attentionStrategy: AttentionStrategy = .sharedPrefix
+    /// Shortest shared prefix, in tokens, worth a separate pass.
+    public var minimumSharedPrefix = 32
+    /// What the last `step` did in attention, and how long it took.
+    public private(set) var lastProfile = AttentionProfile()
 
     public init(config: LlamaConfig, weights: LlamaWeights, pool: ThreadPool = .shared, source: String = "") {
         self.config = config
@@ -82,10 +88,13 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
-    /// A KV cache shaped for this model.
-    public func makeCache(capacityTokens: Int = 65_536, pageSize: Int = 16) -> KVCache {
-        KVCache(geometry: KVGeometry(layers: config.layerCount, kvWidth: config.kvWidth, pageSize: pageSize),
-                capacityTokens: capacityTokens)
+    /// A KV cache shaped for this model; its elements are f16 under llama.cpp numerics, else f32.
+    public func makeCache(capacityTokens: Int = 65_536, pageSize: Int = 16,
+                          elementType: KVElementType? = nil) throws(KVCacheError) -> KVCache {
+        let type = elementType ?? (numerics.attention == .f16 ? .f16 : .f32)
+        return try KVCache(geometry: KVGeometry(layers: config.layerCount, kvWidth: config.kvWidth, pageSize: pageSize,
+                                                elementType: type),
+                           capacityTokens: capacityTokens)
     }
 
     /// Scratch for one step, freed when the step ends.
@@ -121,12 +130,17 @@ public final class LlamaModel: @unchecked Sendable {
                 throw ModelRunError.contextExceeded(needed: start + input.tokens.count, context: c.contextLength)
             }
         }
+        let stepStart = MonotonicClock.seconds()
+        cache.advanceStep()
         var reserved: [(SequenceID, Int)] = []
+        var starts: [Int] = [], firstRow: [Int] = []
         do {
             for (i, input) in inputs.enumerated() {
                 let start = try cache.length(of: input.sequence)
+                firstRow.append(rows.count)
                 let slots = try cache.reserve(input.sequence, tokens: input.tokens.count)
                 reserved.append((input.sequence, start))
+                starts.append(start)
                 for (j, s) in slots.enumerated() { rows.append(Row(input: i, position: start + j, page: s.page, slot: s.slot)) }
                 tables.append(try cache.blockTable(of: input.sequence))
             }
@@ -151,7 +165,10 @@ public final class LlamaModel: @unchecked Sendable {
         let ropeTable = UnsafeMutablePointer<Float>.allocate(capacity: n * c.headDim)
         defer { ropeTable.deallocate() }
         for (r, row) in rows.enumerated() { rope.angles(position: row.position, into: ropeTable + r * c.headDim) }
-        let attentionRows = rows.map { ($0.position, tables[$0.input]) }
+        var plan = AttentionPlan(strategy: attentionStrategy, starts: starts, counts: inputs.map(\.tokens.count), tables: tables,
+                                 firstRow: firstRow, pageSize: cache.geometry.pageSize, chunk: AttentionChunks.size,
+                                 minimumSharedPrefix: minimumSharedPrefix)
+        let positions = rows.map(\.position)
 
         for (l, layer) in weights.layers.enumerated() {
             // Attention block.
@@ -164,15 +181,11 @@ public final class LlamaModel: @unchecked Sendable {
             for (r, row) in rows.enumerated() {
                 rope.apply(b.q + r * qw, heads: c.headCount, table: ropeTable + r * c.headDim)
                 rope.apply(b.k + r * kvw, heads: c.kvHeadCount, table: ropeTable + r * c.headDim)
-                // K and V are kept at f16 precision, as llama.cpp's default cache keeps them.
-                let kd = cache.keyRow(layer: l, page: row.page, slot: Int(row.slot))
-                let vd = cache.valueRow(layer: l, page: row.page, slot: Int(row.slot))
-                for i in 0..<kvw {
-                    kd[i] = attentionPrecision.round(b.k[r * kvw + i])
-                    vd[i] = attentionPrecision.round(b.v[r * kvw + i])
-                }
+                cache.write(layer: l, page: row.page, slot: Int(row.slot), key: b.k + r * kvw, value: b.v + r * kvw)
             }
-            attend(layer: l, rows: attentionRows, q: b.q, out: b.attention, cache: cache)
+            let attentionStart = MonotonicClock.seconds()
+            attend(layer: l, plan: plan, positions: positions, q: b.q, out: b.attention, cache: cache)
+            plan.profile.attentionSeconds += MonotonicClock.seconds() - attentionStart
             MatMul.linear(b.attention, rows: n, weight: layer.attentionOutput, b.h, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for i in 0..<(n * e) { b.x[i] += b.h[i] }
 
@@ -216,37 +229,79 @@ public final class LlamaModel: @unchecked Sendable {
                                       vocabularySize: c.vocabularySize))
             first += count
         }
+        plan.profile.stepSeconds = MonotonicClock.seconds() - stepStart
+        lastProfile = plan.profile
         return outputs
     }
 
-    /// Causal attention of each new row over its sequence's cached positions 0...position.
-    private func attend(layer l: Int, rows: [(position: Int, table: [Int32])], q: UnsafeMutablePointer<Float>,
+    /// Attention of every new row: first over shared prefixes (each prefix chunk converted once for all
+    /// of its group's queries), then each sequence over its own keys, continuing the same running
+    /// softmax state. Work is split by chunks of query rows and by KV head.
+    private func attend(layer l: Int, plan: AttentionPlan, positions: [Int], q: UnsafeMutablePointer<Float>,
                         out: UnsafeMutablePointer<Float>, cache: KVCache) {
         let c = config
-        let hd = c.headDim, qw = c.queryWidth, group = c.groupSize
-        let ps = cache.geometry.pageSize
+        let hd = c.headDim, qw = c.queryWidth, group = c.groupSize, heads = c.headCount
         let scale = 1 / Float(hd).squareRoot()
         let precision = attentionPrecision
-        let jobs = rows.count * c.headCount
-        pool.parallelFor(jobs) { job in
-            let r = job / c.headCount, h = job % c.headCount
-            let (position, table) = rows[r]
-            let kvOffset = (h / group) * hd
-            let o = out + r * qw + h * hd
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: position + 1 + hd)
-            defer { scores.deallocate() }
-            // q meets the f16 keys at f16 precision, and the probabilities meet V at f16 (llama.cpp's numerics).
-            let qh = scores + position + 1
-            for i in 0..<hd { qh[i] = precision.round(q[r * qw + h * hd + i]) }
-            for j in 0...position {
-                let k = cache.keyRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset
-                scores[j] = VectorMath.dot(qh, k, count: hd) * scale
+        let chunk = AttentionChunks.size
+        let rowCount = positions.count
+        // Running state per (row, head): max score, weight sum, unnormalized output.
+        let stateM = UnsafeMutablePointer<Float>.allocate(capacity: rowCount * heads)
+        let stateL = UnsafeMutablePointer<Float>.allocate(capacity: rowCount * heads)
+        stateM.initialize(repeating: -.infinity, count: rowCount * heads)
+        stateL.initialize(repeating: 0, count: rowCount * heads)
+        out.initialize(repeating: 0, count: rowCount * qw)
+        defer { stateM.deallocate(); stateL.deallocate() }
+
+        struct Job { let unit: AttentionPlan.Unit; let rows: ArraySlice<Int>; let kvHead: Int }
+        for units in [plan.prefixes, plan.own] where !units.isEmpty {
+            var jobs: [Job] = []
+            for unit in units {
+                for lo in stride(from: 0, to: unit.rows.count, by: 64) {
+                    let rows = unit.rows[lo..<min(lo + 64, unit.rows.count)]
+                    for h in 0..<c.kvHeadCount { jobs.append(Job(unit: unit, rows: rows, kvHead: h)) }
+                }
             }
-            VectorMath.softmax(scores, count: position + 1)
-            if precision == .f16 { for j in 0...position { scores[j] = precision.round(scores[j]) } }
-            o.initialize(repeating: 0, count: hd)
-            for j in 0...position {
-                VectorMath.axpy(scores[j], cache.valueRow(layer: l, page: table[j / ps], slot: j % ps) + kvOffset, o, count: hd)
+            pool.parallelFor(jobs.count) { j in
+                let job = jobs[j], unit = job.unit
+                let last = unit.causal ? job.rows.map { positions[$0] }.max()! + 1 : unit.keys.upperBound
+                let keys = unit.keys.lowerBound..<min(unit.keys.upperBound, last)
+                let m = job.rows.count * group
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk * hd + m * hd + chunk)
+                defer { scratch.deallocate() }
+                let kb = scratch, vb = kb + chunk * hd, qb = vb + chunk * hd, sb = qb + m * hd
+                // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
+                for (a, r) in job.rows.enumerated() {
+                    for g in 0..<group {
+                        let src = q + r * qw + (job.kvHead * group + g) * hd, dst = qb + (a * group + g) * hd
+                        for i in 0..<hd { dst[i] = precision.round(src[i]) }
+                    }
+                }
+                var start = keys.lowerBound / chunk * chunk
+                while start < keys.upperBound {
+                    let span = max(start, keys.lowerBound)..<min(start + chunk, keys.upperBound)
+                    cache.gather(layer: l, table: unit.table, positions: span,
+                                 columns: (job.kvHead * hd)..<((job.kvHead + 1) * hd), keys: kb, values: vb)
+                    for (a, r) in job.rows.enumerated() {
+                        let visible = unit.causal ? min(span.upperBound, positions[r] + 1) - span.lowerBound : span.count
+                        guard visible > 0 else { continue }
+                        for g in 0..<group {
+                            let head = job.kvHead * group + g
+                            OnlineAttention.accumulate(query: qb + (a * group + g) * hd, keys: kb, values: vb, count: visible,
+                                                       headSize: hd, scale: scale, scores: sb, roundWeightsToHalf: precision == .f16,
+                                                       m: &stateM[r * heads + head], l: &stateL[r * heads + head],
+                                                       o: out + r * qw + head * hd)
+                        }
+                    }
+                    start += chunk
+                }
+            }
+        }
+        for r in 0..<rowCount {
+            for head in 0..<heads {
+                let inverse = 1 / stateL[r * heads + head]
+                let o = out + r * qw + head * hd
+                for i in 0..<hd { o[i] *= inverse }
             }
         }
     }
