@@ -44,6 +44,7 @@ let package = Package(
         .executableTarget(name: "banyan-corrupt", dependencies: ["BanyanWeights", "BanyanGeneration"]),
         .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
         .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport", "banyan-corrupt"]),
+        .testTarget(name: "BanyanKVTests", dependencies: ["Banyan"]),
         .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),
         .testTarget(name: "BanyanModelTests", dependencies: ["Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
         .executableTarget(
