@@ -116,7 +116,7 @@ public final class KVCache {
         var seq = try sequence(s)
         guard length >= 0, length <= seq.length else { throw .badTruncation(sequence: s.rawValue, length: seq.length, requested: length) }
         let keep = geometry.pages(forTokens: length)
-        record(KVEvent(kind: .truncate, step: step, sequence: s.rawValue, length: length))
+        record(KVEvent(kind: .truncate, step: step, sequence: s.rawValue, pages: keep, length: length))
         for page in seq.blockTable[keep...] { release(page) }
         seq.blockTable.removeLast(seq.blockTable.count - keep)
         seq.length = length
@@ -258,8 +258,11 @@ public final class KVCache {
     public var physicalBytes: Int { counters.pagesUsed * geometry.pageBytes }
 
     /// Bytes the live sequences would hold if none shared a page (each its own copy).
-    public var independentBytes: Int {
-        sequences.values.reduce(0) { $0 + geometry.pages(forTokens: $1.length) } * geometry.pageBytes
+    public var independentBytes: Int { independentBytes(of: sequenceIDs) }
+
+    /// Bytes these sequences would hold as independent copies.
+    public func independentBytes(of ids: [SequenceID]) -> Int {
+        ids.reduce(0) { $0 + geometry.pages(forTokens: sequences[$1.rawValue]?.length ?? 0) } * geometry.pageBytes
     }
 
     /// Checks the bookkeeping: every page's reference count equals the number of block tables naming

@@ -14,7 +14,7 @@ public struct KVEvent: Sendable, Equatable, Codable {
         case freePage = "free_page"
         /// `sequence` was dropped (its pages' references released).
         case freeSequence = "free"
-        /// `sequence` was cut back to `length` tokens.
+        /// `sequence` was cut back to `length` tokens, keeping its first `pages` pages.
         case truncate
         /// A new, empty sequence.
         case create

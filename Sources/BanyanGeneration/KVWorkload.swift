@@ -1,0 +1,150 @@
+import BanyanKV
+import BanyanKernels
+import BanyanModel
+import Foundation
+
+/// What `banyan kv` measures: forking a prompt into many sequences, sampling them together, and what
+/// sharing pages saves; every figure measured in the run, none derived from the design.
+public struct KVWorkloadReport: Sendable, Codable {
+    public struct ForkCost: Sendable, Codable {
+        public var tokens: Int
+        public var pages: Int
+        public var microsecondsMedian: Double
+    }
+
+    public var promptTokens: Int
+    public var forks: Int
+    public var generatedTokens: Int
+    public var pageSize: Int
+    public var elementType: KVElementType
+    public var threads: Int
+    /// One fork of the prompt sequence, then freeing the child: fork time only.
+    public var forkMicrosecondsMedian: Double
+    /// KV bytes copied by those forks (copy-on-write bytes counted across them).
+    public var forkBytesCopied: Int
+    /// Fork latency against sequence length (on a cache without the model): grows with pages.
+    public var forkCost: [ForkCost]
+    /// Physical KV bytes right after the fork (the prompt and the forks' shared pages).
+    public var kvBytesAfterFork: Int
+    /// What the forks would hold right then as independent copies of the prompt.
+    public var kvBytesIndependentAfterFork: Int
+    /// Peak physical KV bytes while the forks generate.
+    public var kvBytesSharedRun: Int
+    /// What the forked sequences would hold at the end as independent copies (the prompt's own pages,
+    /// shared by all, are in the physical figures but not counted here again).
+    public var kvBytesIndependent: Int
+    public var sharingRatioAtEnd: Double
+    public var copyOnWriteCopies: Int
+    public var copyOnWriteBytes: Int
+    /// Aggregate sampled tokens per second of the `forks` sequences stepped together.
+    public var parallelTokensPerSecond: Double
+    /// Attention time per decode step (all layers), medians, at the prompt plus a 64-token suffix each.
+    public var attentionMillisecondsPerSequence: Double
+    public var attentionMillisecondsSharedPrefix: Double
+    public var stepMillisecondsPerSequence: Double
+    public var stepMillisecondsSharedPrefix: Double
+
+    public var attentionSpeedup: Double { attentionMillisecondsPerSequence / attentionMillisecondsSharedPrefix }
+    public var stepSpeedup: Double { stepMillisecondsPerSequence / stepMillisecondsSharedPrefix }
+}
+
+public enum KVWorkload {
+    public static func run(model: LlamaModel, promptTokens: Int, forks: Int, generatedTokens: Int, pageSize: Int,
+                           elementType: KVElementType? = nil, suffixTokens: Int = 64, seed: UInt64 = 1,
+                           recordTrace: Bool = false, progress: (String) -> Void = { _ in }) throws -> (KVWorkloadReport, [KVEvent]) {
+        var random = SeededRandom(seed: seed)
+        let vocab = UInt64(model.config.vocabularySize)
+        func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(100 + random.next() % (vocab - 200)) } }
+        let prompt = tokens(promptTokens)
+        let capacity = promptTokens + forks * (max(generatedTokens, suffixTokens + 1) + 2 * pageSize) + 4 * pageSize
+        let cache = try model.makeCache(capacityTokens: capacity, pageSize: pageSize, elementType: elementType)
+        cache.recordsEvents = recordTrace
+        let strategy = model.attentionStrategy
+        defer { model.attentionStrategy = strategy }
+
+        progress("prefill \(promptTokens) tokens")
+        let root = cache.createSequence()
+        let rootLogits = try model.step([StepInput(sequence: root, tokens: prompt)], cache: cache)[0].logitsRow()
+
+        // Fork latency: fork and free one child many times (fork timed alone).
+        let copiedBefore = cache.statistics.copyOnWriteBytes
+        var samples: [Double] = []
+        let wasRecording = cache.recordsEvents
+        cache.recordsEvents = false
+        for _ in 0..<2001 {
+            let t0 = MonotonicClock.seconds()
+            let child = try cache.fork(root, count: 1)[0]
+            samples.append((MonotonicClock.seconds() - t0) * 1e6)
+            try cache.free(child)
+        }
+        cache.recordsEvents = wasRecording
+        let forkBytesCopied = cache.statistics.copyOnWriteBytes - copiedBefore
+        let forkCost = try forkScaling(geometry: cache.geometry, lengths: [promptTokens, 4 * promptTokens, 16 * promptTokens])
+
+        // Fork into `forks` sequences and sample them together.
+        progress("fork \(forks) and generate \(generatedTokens) tokens each")
+        let kids = try cache.fork(root, count: forks)
+        let afterFork = cache.physicalBytes, independentAfterFork = cache.independentBytes(of: kids)
+        var samplers = (0..<forks).map { Sampler(SamplingParameters(temperature: 0.8, seed: seed &+ UInt64($0))) }
+        var next = (0..<forks).map { samplers[$0].sample(rootLogits) }
+        var peak = cache.physicalBytes
+        let t0 = MonotonicClock.seconds()
+        for _ in 0..<generatedTokens {
+            let out = try model.step(zip(kids, next).map { StepInput(sequence: $0, tokens: [$1]) }, cache: cache)
+            for i in 0..<forks { next[i] = samplers[i].sample(out[i].logitsRow()) }
+            peak = max(peak, cache.physicalBytes)
+        }
+        let parallel = Double(forks * generatedTokens) / (MonotonicClock.seconds() - t0)
+        let endStats = cache.statistics
+        let independentEnd = cache.independentBytes(of: kids)
+        for k in kids { try cache.free(k) }
+
+        // Attention at prompt + suffix: the same decode step under each strategy, rolled back after each.
+        progress("attention at \(forks) × (\(promptTokens) shared + \(suffixTokens))")
+        let group = try cache.fork(root, count: forks)
+        _ = try model.step(group.map { StepInput(sequence: $0, tokens: tokens(suffixTokens - 1), outputs: .none) }, cache: cache)
+        var attention: [AttentionStrategy: [Double]] = [:], whole: [AttentionStrategy: [Double]] = [:]
+        for _ in 0..<5 {
+            for s in AttentionStrategy.allCases {
+                model.attentionStrategy = s
+                _ = try model.step(group.map { StepInput(sequence: $0, tokens: tokens(1)) }, cache: cache)
+                attention[s, default: []].append(model.lastProfile.attentionSeconds * 1e3)
+                whole[s, default: []].append(model.lastProfile.stepSeconds * 1e3)
+                for g in group { try cache.truncate(g, to: promptTokens + suffixTokens - 1) }
+            }
+        }
+        for g in group { try cache.free(g) }
+        try cache.free(root)
+
+        let report = KVWorkloadReport(
+            promptTokens: promptTokens, forks: forks, generatedTokens: generatedTokens, pageSize: pageSize,
+            elementType: cache.geometry.elementType, threads: model.pool.threadCount,
+            forkMicrosecondsMedian: ThroughputBenchmark.median(samples), forkBytesCopied: forkBytesCopied, forkCost: forkCost,
+            kvBytesAfterFork: afterFork, kvBytesIndependentAfterFork: independentAfterFork,
+            kvBytesSharedRun: peak, kvBytesIndependent: independentEnd, sharingRatioAtEnd: endStats.sharingRatio,
+            copyOnWriteCopies: endStats.copyOnWriteCopies, copyOnWriteBytes: endStats.copyOnWriteBytes,
+            parallelTokensPerSecond: parallel,
+            attentionMillisecondsPerSequence: ThroughputBenchmark.median(attention[.perSequence]!),
+            attentionMillisecondsSharedPrefix: ThroughputBenchmark.median(attention[.sharedPrefix]!),
+            stepMillisecondsPerSequence: ThroughputBenchmark.median(whole[.perSequence]!),
+            stepMillisecondsSharedPrefix: ThroughputBenchmark.median(whole[.sharedPrefix]!))
+        return (report, cache.events)
+    }
+
+    /// Fork latency of sequences of several lengths in a cache of the same geometry (no model needed).
+    static func forkScaling(geometry: KVGeometry, lengths: [Int]) throws -> [KVWorkloadReport.ForkCost] {
+        try lengths.map { n in
+            let cache = try KVCache(geometry: geometry, capacityTokens: n + geometry.pageSize)
+            let s = cache.createSequence()
+            _ = try cache.reserve(s, tokens: n)
+            var samples: [Double] = []
+            for _ in 0..<1001 {
+                let t0 = MonotonicClock.seconds()
+                let child = try cache.fork(s, count: 1)[0]
+                samples.append((MonotonicClock.seconds() - t0) * 1e6)
+                try cache.free(child)
+            }
+            return .init(tokens: n, pages: geometry.pages(forTokens: n), microsecondsMedian: ThroughputBenchmark.median(samples))
+        }
+    }
+}
