@@ -8,7 +8,14 @@ import class Foundation.ProcessInfo
 // choice; `generic` passes no flag at all (any platform, slow kernels).
 let targetCPU = ProcessInfo.processInfo.environment["BANYAN_TARGET_CPU"] ?? "native"
 let cpuFlags: [SwiftSetting] = targetCPU == "generic" ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
-let fast: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// AVX2 integer intrinsics (vpmaddubsw / vpmaddwd) for the quantized dot products, when the target CPU
+// has them: `native` on a host whose /proc/cpuinfo lists avx2, or a named CPU (which must be haswell or
+// newer). Importing them for a CPU without AVX2 crashes the compiler, hence the check; the pure-Swift
+// kernels are the portable path and give identical results.
+let hostHasAVX2 = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx2")) ?? false
+let avx2: [SwiftSetting] = targetCPU != "generic" && (targetCPU != "native" || hostHasAVX2)
+    ? [.define("BANYAN_AVX2", .when(platforms: [.linux]))] : []
+let fast: [SwiftSetting] = cpuFlags + avx2 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Banyan",

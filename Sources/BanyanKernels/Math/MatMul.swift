@@ -26,6 +26,14 @@ public enum MatMul {
             // As llama.cpp: activations to 8 bits per block, integer dot products per weight block.
             let xq = QuantizedActivations(x, rows: rows, width: inputs)
             defer { xq.free() }
+            if let kernel = QuantizedBlockDot.kernel(for: type) {
+                pool.parallelFor(tiles) { tile in
+                    for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
+                        kernel(base + o * rowBytes, xq, 0..<rows, y + o, outputs)
+                    }
+                }
+                return
+            }
             pool.parallelFor(tiles) { tile in
                 for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
                     let w = base + o * rowBytes
