@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
         .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport", "banyan-corrupt"]),
         .testTarget(name: "BanyanKVTests", dependencies: ["Banyan"]),
+        .testTarget(name: "BanyanKernelsTests", dependencies: ["Banyan"], swiftSettings: cpuFlags),
         .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),
         .testTarget(name: "BanyanModelTests", dependencies: ["Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
         .executableTarget(

@@ -62,6 +62,26 @@ public struct Sampler: Sendable {
         return at
     }
 
+    /// Indices of the k largest values, largest first (ties: lower index first), in one pass that keeps
+    /// a sorted buffer of k: a full sort of a 49,152-entry vocabulary per token cost more than a step.
+    public static func topK(_ l: [Float], _ k: Int) -> [Int] {
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for i in l.indices {
+            let v = l[i]
+            if best.count == k, v <= l[best[k - 1]] { continue }
+            // Insert after every entry ≥ v, so equal values keep index order.
+            var lo = 0, hi = best.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if l[best[mid]] >= v { lo = mid + 1 } else { hi = mid }
+            }
+            best.insert(i, at: lo)
+            if best.count > k { best.removeLast() }
+        }
+        return best
+    }
+
     /// Chooses the next token; `history` feeds the repetition penalty.
     public mutating func sample(_ logits: ArraySlice<Float>, history: [Int32] = []) -> Int32 {
         var l = Array(logits)
@@ -74,13 +94,8 @@ public struct Sampler: Sendable {
         }
         if p.temperature <= 0 { return Int32(Sampler.argmax(l)) }
         // Candidates sorted by logit, cut by top-k first (cheap), then softmax at temperature.
-        var order = Array(l.indices)
         let k = p.topK > 0 ? min(p.topK, l.count) : l.count
-        if k < l.count {
-            order = Array(order.sorted { l[$0] > l[$1] }.prefix(k))
-        } else {
-            order.sort { l[$0] > l[$1] }
-        }
+        let order = k < l.count ? Sampler.topK(l, k) : Array(l.indices).sorted { l[$0] > l[$1] }
         let top = l[order[0]]
         var probs = order.map { Foundation.exp((l[$0] - top) / p.temperature) }
         var total = probs.reduce(0, +)

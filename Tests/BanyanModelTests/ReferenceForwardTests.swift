@@ -80,7 +80,7 @@ import Testing
         w.set("llama.block_count", UInt32(s.layers)); w.set("llama.embedding_length", UInt32(s.width))
         w.set("llama.attention.head_count", UInt32(s.heads)); w.set("llama.attention.head_count_kv", UInt32(s.kvHeads))
         w.set("llama.attention.key_length", UInt32(s.headDim)); w.set("llama.feed_forward_length", UInt32(s.ff))
-        w.set("llama.vocab_size", UInt32(s.vocab)); w.set("llama.context_length", UInt32(64))
+        w.set("llama.vocab_size", UInt32(s.vocab)); w.set("llama.context_length", UInt32(128))
         w.set("llama.rope.freq_base", Float(10000)); w.set("llama.attention.layer_norm_rms_epsilon", Float(1e-5))
         var weights: [String: [Double]] = [:]
         func add(_ name: String, _ inputs: Int, _ outputs: Int, norm: Bool = false) {
@@ -120,13 +120,15 @@ import Testing
         Shape(layers: 2, width: 32, heads: 4, kvHeads: 4, headDim: 8, ff: 48, vocab: 50, tied: false),   // no GQA, untied
         Shape(layers: 3, width: 48, heads: 6, kvHeads: 2, headDim: 16, ff: 64, vocab: 40, tied: true),   // GQA 3, head 16, tied
         Shape(layers: 1, width: 64, heads: 2, kvHeads: 1, headDim: 32, ff: 96, vocab: 30, tied: false),  // head size ≠ width/heads
+        Shape(layers: 2, width: 128, heads: 4, kvHeads: 2, headDim: 64, ff: 96, vocab: 30, tied: true),  // head 64 (register path)
     ])
     func matchesDoublePrecisionReference(shape: Shape) throws {
         let (model, reference) = try ReferenceForwardTests.build(shape, seed: UInt64(shape.width))
-        let tokens: [Int32] = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7].map { $0 % Int32(shape.vocab) }
+        // 70 tokens: attention crosses two 32-key chunk boundaries.
+        let tokens: [Int32] = (0..<70).map { Int32(($0 * 7 + 3) % shape.vocab) }
         let expected = reference.forward(tokens.map(Int.init))
         // All at once (prefill through the batched path) and then token by token (decode path).
-        let cache = try model.makeCache(capacityTokens: 64, pageSize: 4)
+        let cache = try model.makeCache(capacityTokens: 256, pageSize: 4)
         let s1 = cache.createSequence()
         let all = try model.step([StepInput(sequence: s1, tokens: tokens, outputs: .all)], cache: cache)[0]
         for p in 0..<tokens.count {

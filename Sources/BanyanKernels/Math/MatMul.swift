@@ -11,29 +11,56 @@ public enum MatMul {
     static let tileRows = 64
     public static let configureBLAS: Void = { openblas_set_num_threads(1) }()
 
+    /// Several products of the same input (Q, K and V; gate and up) in one pass: the activations are
+    /// quantized once and all weights' rows share one balanced set of tiles, one pool dispatch.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, weights: [TensorView], _ ys: [UnsafeMutablePointer<Float>],
+                              pool: ThreadPool, quantizeActivations: Bool = true) {
+        let inputs = weights[0].rowLength
+        guard quantizeActivations, inputs % 32 == 0,
+              weights.allSatisfy({ $0.rowLength == inputs && QuantizedBlockDot.supports($0.type) }) else {
+            for (w, y) in zip(weights, ys) { linear(x, rows: rows, weight: w, y, pool: pool, quantizeActivations: quantizeActivations) }
+            return
+        }
+        let xq = QuantizedActivations(x, rows: rows, width: inputs)
+        defer { xq.free() }
+        // Tiles of 8 to 64 rows, about eight per thread, never straddling two weights.
+        let total = weights.reduce(0) { $0 + $1.rowCount }
+        let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount)))
+        struct Tile { let type: GGMLType; let base: UnsafeRawPointer; let rowBytes: Int; let outputs: Range<Int>
+                      let y: UnsafeMutablePointer<Float>; let stride: Int }
+        var tiles: [Tile] = []
+        for (w, y) in zip(weights, ys) {
+            let (type, base, rowBytes, count) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
+            for lo in stride(from: 0, to: count, by: tileRows) {
+                tiles.append(Tile(type: type, base: base, rowBytes: rowBytes, outputs: lo..<min(lo + tileRows, count), y: y, stride: count))
+            }
+        }
+        pool.parallelFor(tiles.count) { t in
+            let tile = tiles[t]
+            QuantizedBlockDot.tile(tile.type, weights: tile.base, rowBytes: tile.rowBytes, outputs: tile.outputs, xq, rows: 0..<rows,
+                                   into: tile.y, stride: tile.stride)
+        }
+    }
+
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
                               _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true) {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
         // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.
-        let tileRows = max(16, min(MatMul.tileRows, outputs / (4 * pool.threadCount)))
+        let tileRows = max(8, min(MatMul.tileRows, outputs / (8 * pool.threadCount)))
         let tiles = (outputs + tileRows - 1) / tileRows
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
         let type = weight.type
+        if quantizeActivations && QuantizedBlockDot.supports(type) && inputs % 32 == 0 {
+            linear(x, rows: rows, weights: [weight], [y], pool: pool, quantizeActivations: true)
+            return
+        }
         if quantizeActivations && QuantizedDot.types.contains(type) && inputs % 32 == 0 {
-            // As llama.cpp: activations to 8 bits per block, integer dot products per weight block.
+            // As llama.cpp: activations to 8 bits per block, integer dot products per weight block (Q5 here).
             let xq = QuantizedActivations(x, rows: rows, width: inputs)
             defer { xq.free() }
-            if let kernel = QuantizedBlockDot.kernel(for: type) {
-                pool.parallelFor(tiles) { tile in
-                    for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
-                        kernel(base + o * rowBytes, xq, 0..<rows, y + o, outputs)
-                    }
-                }
-                return
-            }
             pool.parallelFor(tiles) { tile in
                 for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
                     let w = base + o * rowBytes

@@ -171,28 +171,35 @@ enum QuantizedBlockDot {
         y[3 * stride] = a3.total
     }
 
-    /// Output `o` of every activation row in `rows`: fours first, then the rest one by one.
+    /// Outputs `outputs` of a weight matrix for every activation row in `rows`: fours first, then the
+    /// rest one by one. Specialized per format, so the inner loops see no dispatch.
     @inline(never)
-    static func row<F: Q8BlockFormat>(_ f: F.Type, _ w: UnsafeRawPointer, _ x: QuantizedActivations, rows: Range<Int>,
-                                      into y: UnsafeMutablePointer<Float>, stride: Int) {
-        var r = rows.lowerBound
-        while r + 4 <= rows.upperBound {
-            dot4(f, w, x, rows: r, into: y + r * stride, stride: stride)
-            r += 4
-        }
-        while r < rows.upperBound {
-            y[r * stride] = dot1(f, w, x, row: r)
-            r += 1
+    static func tile<F: Q8BlockFormat>(_ f: F.Type, weights base: UnsafeRawPointer, rowBytes: Int, outputs: Range<Int>,
+                                       _ x: QuantizedActivations, rows: Range<Int>, into y: UnsafeMutablePointer<Float>, stride: Int) {
+        for o in outputs {
+            let w = base + o * rowBytes
+            var r = rows.lowerBound
+            while r + 4 <= rows.upperBound {
+                dot4(f, w, x, rows: r, into: y + r * stride + o, stride: stride)
+                r += 4
+            }
+            while r < rows.upperBound {
+                y[r * stride + o] = dot1(f, w, x, row: r)
+                r += 1
+            }
         }
     }
 
-    /// The kernel for a weight type, or nil when there is none.
-    static func kernel(for type: GGMLType) -> ((UnsafeRawPointer, QuantizedActivations, Range<Int>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+    static func supports(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_1 || type == .q8_0 }
+
+    /// `y[r·stride + o]` for o in `outputs`, r in `rows`; `type` must be supported.
+    static func tile(_ type: GGMLType, weights base: UnsafeRawPointer, rowBytes: Int, outputs: Range<Int>,
+                     _ x: QuantizedActivations, rows: Range<Int>, into y: UnsafeMutablePointer<Float>, stride: Int) {
         switch type {
-        case .q4_1: return { row(Q4_1Blocks.self, $0, $1, rows: $2, into: $3, stride: $4) }
-        case .q4_0: return { row(Q4_0Blocks.self, $0, $1, rows: $2, into: $3, stride: $4) }
-        case .q8_0: return { row(Q8_0Blocks.self, $0, $1, rows: $2, into: $3, stride: $4) }
-        default: return nil
+        case .q4_1: tile(Q4_1Blocks.self, weights: base, rowBytes: rowBytes, outputs: outputs, x, rows: rows, into: y, stride: stride)
+        case .q4_0: tile(Q4_0Blocks.self, weights: base, rowBytes: rowBytes, outputs: outputs, x, rows: rows, into: y, stride: stride)
+        case .q8_0: tile(Q8_0Blocks.self, weights: base, rowBytes: rowBytes, outputs: outputs, x, rows: rows, into: y, stride: stride)
+        default: preconditionFailure("no quantized-activation kernel for \(type)")
         }
     }
 }

@@ -175,9 +175,8 @@ public final class LlamaModel: @unchecked Sendable {
             layer.attentionNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
             }
-            MatMul.linear(b.h, rows: n, weight: layer.query, b.q, pool: pool, quantizeActivations: numerics.quantizeActivations)
-            MatMul.linear(b.h, rows: n, weight: layer.key, b.k, pool: pool, quantizeActivations: numerics.quantizeActivations)
-            MatMul.linear(b.h, rows: n, weight: layer.value, b.v, pool: pool, quantizeActivations: numerics.quantizeActivations)
+            MatMul.linear(b.h, rows: n, weights: [layer.query, layer.key, layer.value], [b.q, b.k, b.v], pool: pool,
+                          quantizeActivations: numerics.quantizeActivations)
             for (r, row) in rows.enumerated() {
                 rope.apply(b.q + r * qw, heads: c.headCount, table: ropeTable + r * c.headDim)
                 rope.apply(b.k + r * kvw, heads: c.kvHeadCount, table: ropeTable + r * c.headDim)
@@ -193,8 +192,8 @@ public final class LlamaModel: @unchecked Sendable {
             layer.feedForwardNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { VectorMath.rmsNorm(b.x + r * e, w.baseAddress!, b.h + r * e, count: e, epsilon: c.rmsEpsilon) }
             }
-            MatMul.linear(b.h, rows: n, weight: layer.gate, b.gate, pool: pool, quantizeActivations: numerics.quantizeActivations)
-            MatMul.linear(b.h, rows: n, weight: layer.up, b.up, pool: pool, quantizeActivations: numerics.quantizeActivations)
+            MatMul.linear(b.h, rows: n, weights: [layer.gate, layer.up], [b.gate, b.up], pool: pool,
+                          quantizeActivations: numerics.quantizeActivations)
             for r in 0..<n { VectorMath.swiGLU(b.gate + r * ff, b.up + r * ff, count: ff) }
             MatMul.linear(b.gate, rows: n, weight: layer.down, b.h, pool: pool, quantizeActivations: numerics.quantizeActivations)
             for i in 0..<(n * e) { b.x[i] += b.h[i] }
@@ -267,7 +266,7 @@ public final class LlamaModel: @unchecked Sendable {
                 let last = unit.causal ? job.rows.map { positions[$0] }.max()! + 1 : unit.keys.upperBound
                 let keys = unit.keys.lowerBound..<min(unit.keys.upperBound, last)
                 let m = job.rows.count * group
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk * hd + m * hd + chunk)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk * hd + m * hd + chunk + 8)
                 defer { scratch.deallocate() }
                 let kb = scratch, vb = kb + chunk * hd, qb = vb + chunk * hd, sb = qb + m * hd
                 // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
