@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "BanyanKV", swiftSettings: fast),
         .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanKV"], swiftSettings: fast),
         .target(name: "BanyanGeneration", dependencies: ["BanyanModel", "BanyanTokenizer"]),
-        .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration"]),
+        .target(name: "BanyanSearch", dependencies: ["BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"]),
+        .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration", "BanyanSearch"]),
         .executableTarget(
             name: "banyan",
             dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -52,6 +53,7 @@ let package = Package(
         .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
         .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport", "banyan-corrupt"]),
         .testTarget(name: "BanyanKVTests", dependencies: ["Banyan"]),
+        .testTarget(name: "BanyanSearchTests", dependencies: ["Banyan", "BanyanTestSupport"]),
         .testTarget(name: "BanyanKernelsTests", dependencies: ["Banyan"], swiftSettings: cpuFlags),
         .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),
         .testTarget(name: "BanyanModelTests", dependencies: ["Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),

@@ -4,3 +4,4 @@
 @_exported import BanyanKV
 @_exported import BanyanModel
 @_exported import BanyanGeneration
+@_exported import BanyanSearch

@@ -6,9 +6,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing, generation and parallel-sequence throughput (medians over repeats).",
         discussion: """
-        Reference figures for llama.cpp on this machine kind (../shared/reference/README.md, 2 threads): \
-        pp512 438 tok/s, tg128 175 tok/s, 16 parallel sequences 264 tok/s; 1 thread: 231 and 152. \
-        Ratios are printed against them; compare side by side on the same machine for real claims.
+        Ratios are printed against llama.cpp's reference figures (../shared/reference/README.md), which were \
+        measured on an AMD EPYC Zen 5 with AVX-512 (2 threads: pp512 438 tok/s, tg128 175 tok/s, 16 parallel \
+        sequences 264 tok/s; 1 thread: 231 and 152). On any other machine they are only a rough guide: \
+        `bash tools/bench_vs_llamacpp.sh` builds llama.cpp outside the repository and runs both side by side.
         """
     )
 
@@ -33,7 +34,8 @@ struct Bench: ParsableCommand {
                                "parallel_tok_s": r.parallelTokensPerSecond, "threads": r.threads, "prompt_tokens": promptTokens,
                                "gen_tokens": genTokens, "parallel": parallel, "repeats": repeats])
         } else {
-            print(String(format: "threads %d, median of %d runs", r.threads, repeats))
+            print(String(format: "threads %d, median of %d runs; ratios are to llama.cpp's figures from a Zen 5 machine "
+                         + "(tools/bench_vs_llamacpp.sh compares on this one)", r.threads, repeats))
             print(String(format: "prompt processing (%d tokens): %8.1f tok/s  (%.2f× llama.cpp reference %.0f)", promptTokens,
                          r.prefillTokensPerSecond, r.prefillTokensPerSecond / reference.pp, reference.pp))
             print(String(format: "generation (%d tokens):        %8.1f tok/s  (%.2f× llama.cpp reference %.0f)", genTokens,

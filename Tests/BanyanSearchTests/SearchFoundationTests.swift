@@ -1,0 +1,89 @@
+import Banyan
+import BanyanTestSupport
+import Foundation
+import Testing
+
+@Suite struct AnswerTests {
+    @Test(arguments: [
+        ("so the total is \\boxed{\\frac{3}{4}}.", "\\frac{3}{4}"),
+        ("first \\boxed{2} then \\boxed{ {7} }", "{7}"),
+        ("The answer is 1,234.", "1,234"),
+        ("Natalia sold 48/2 = 24 clips.\n#### 72", "72"),
+        ("8 - 3 = 5\n5 + 4 = 9\nAnswer: 9", "9"),
+        ("He pays $12.50 in all, and then 3 more", "3"),
+        ("no numbers here", nil),
+    ] as [(String, String?)])
+    func extraction(text: String, expected: String?) {
+        #expect(AnswerExtraction.extract(text) == expected)
+    }
+
+    @Test func equivalence() {
+        #expect(AnswerEquivalence.equivalent("1,234", "1234"))
+        #expect(AnswerEquivalence.equivalent("0.75", "\\frac{3}{4}"))
+        #expect(AnswerEquivalence.equivalent("3/4", "0.75"))
+        #expect(AnswerEquivalence.equivalent("50%", "50"))
+        #expect(AnswerEquivalence.equivalent("50%", "0.5"))
+        #expect(AnswerEquivalence.equivalent("-7", "-7.0"))
+        #expect(!AnswerEquivalence.equivalent("7", "8"))
+        #expect(!AnswerEquivalence.equivalent("12", "1.2"))
+        #expect(AnswerEquivalence.equivalent("\\left( 3, \\frac{\\pi}{2} \\right)", "( 3, \\frac{\\pi}{2} )"))
+        #expect(AnswerEquivalence.key("1,000") == AnswerEquivalence.key("1000.0"))
+    }
+}
+
+@Suite struct ArithmeticSourceTests {
+    @Test func problemsAreSeededAndTheirAnswersRight() throws {
+        let a = try ProblemSet.load("arith:operands=3,digits=1,ops=+-,count=50,seed=7")
+        let b = try ProblemSet.load("arith:operands=3,digits=1,ops=+-,count=50,seed=7")
+        let c = try ProblemSet.load("arith:operands=3,digits=1,ops=+-,count=50,seed=8")
+        #expect(a == b && a != c && a.count == 50)
+        for p in a {
+            // "What is 7 + 4 - 2?": evaluate left to right.
+            let tokens = p.question.dropFirst(8).dropLast().split(separator: " ").map(String.init)
+            var value = Int(tokens[0])!
+            for i in stride(from: 1, to: tokens.count, by: 2) {
+                value = tokens[i] == "+" ? value + Int(tokens[i + 1])! : value - Int(tokens[i + 1])!
+            }
+            #expect(String(value) == p.answer, "\(p.question)")
+        }
+        let two = try ProblemSet.load("arith:operands=4,digits=2,ops=*,count=5,seed=1")
+        #expect(two.allSatisfy { $0.question.contains("*") && $0.question.split(separator: " ").count == 9 })
+    }
+
+    @Test(arguments: ["arith:operands=1", "arith:digits=x", "arith:ops=/", "arith:color=red", "arith:count"])
+    func badSpecsAreClearErrors(spec: String) {
+        #expect(throws: ProblemSetError.self) { try ProblemSet.load(spec) }
+    }
+
+    @Test func sharedDataSetsLoad() throws {
+        let singleop = try ProblemSet.load(TestModel.sharedFile("data/singleop.jsonl"))
+        #expect(singleop.count == 562 && singleop[0].answer == "14")
+        let math = try ProblemSet.load(TestModel.sharedFile("data/math500.jsonl"))
+        #expect(math.count == 500)
+        #expect(throws: ProblemSetError.self) { try ProblemSet.load("/nonexistent.jsonl") }
+    }
+}
+
+@Suite struct StepTests {
+    @Test func checkerLabelsEachCalculation() {
+        #expect(StepChecker.verdict("8 - 3 = 5") == .correct)
+        #expect(StepChecker.verdict("8 - 3 = 6") == .wrong)
+        #expect(StepChecker.verdict("6 × 7 = 42\n42 / 6 = 7") == .correct)
+        #expect(StepChecker.verdict("6 x 7 = 42\n42 + 1 = 44") == .wrong)
+        #expect(StepChecker.verdict("Answer: 9") == .none)
+        #expect(StepChecker.verdict("-3 + 5 = 2") == .correct)
+        #expect(StepChecker.verdict("5 / 0 = 1") == .wrong)
+    }
+
+    @Test func delimiterFoundInsideAndAcrossTokens() {
+        func feed(_ delimiter: String, _ tokens: [String]) -> [Bool] {
+            var d = StepDelimiter(delimiter)
+            return tokens.map { d.append(Array($0.utf8)) }
+        }
+        // Inside one token; split across two; newlines separated by text are no blank line.
+        #expect(feed("\n\n", ["The sum", " is 5.\n\nNext", "Then\n", "\n", "a\n", "b\n"]) == [false, true, false, true, false, false])
+        #expect(feed("\n", ["8 - 3 = 5", "\n", "5 + 4", " = 9\nAnswer"]) == [false, true, false, true])
+        // After a step ends, its bytes do not count toward the next delimiter.
+        #expect(feed("\n\n", ["x\n\n", "\n", "y"]) == [true, false, false])
+    }
+}
