@@ -51,7 +51,7 @@ row() {
     local name=$1 l b
     l=$(printf '%s\n' "${@:2:$rounds}" | median)
     b=$(printf '%s\n' "${@:$((rounds + 2))}" | median)
-    printf '%-34s %10.1f %10.1f %8.2f×\n' "$name" "$l" "$b" "$(echo "$b / $l" | bc -l)"
+    printf '%-34s %10.1f %10.1f %8.2f×\n' "$name" "$l" "$b" "$(python3 -c "print($b / $l)")"
 }
 printf '\n%d threads, median of %d rounds\n%-34s %10s %10s %9s\n' "$threads" "$rounds" "" "llama.cpp" "banyan" "ratio"
 row "prompt processing, 512 (tok/s)" "${lpp[@]}" "${bpp[@]}"

@@ -79,7 +79,7 @@ struct KV: ParsableCommand {
         print("after \(r.generatedTokens) tokens each: peak \(mib(r.kvBytesSharedRun)) physical vs \(mib(r.kvBytesIndependent)) independent "
               + String(format: "(1/%.1f), sharing ratio %.2f", Double(r.kvBytesIndependent) / Double(r.kvBytesSharedRun), r.sharingRatioAtEnd))
         print("copy-on-write: \(r.copyOnWriteCopies) pages, \(mib(r.copyOnWriteBytes))")
-        print(String(format: "%d sequences sampled together: %.1f tok/s  (%.2f× llama-batched reference 264)", r.forks,
+        print(String(format: "%d sequences sampled together: %.1f tok/s  (%.2f× llama-batched's 264 on a Zen 5; tools/bench_vs_llamacpp.sh compares here)", r.forks,
                      r.parallelTokensPerSecond, r.parallelTokensPerSecond / 264))
         print(String(format: "attention per decode step at %d + 64 tokens × %d: per-sequence %.2f ms, shared-prefix %.2f ms (%.2f×); whole step %.1f → %.1f ms (%.2f×)",
                      r.promptTokens, r.forks, r.attentionMillisecondsPerSequence, r.attentionMillisecondsSharedPrefix, r.attentionSpeedup,
