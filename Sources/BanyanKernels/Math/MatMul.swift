@@ -4,9 +4,11 @@ import COpenBLAS
 /// y = x · Wᵀ for a weight stored as ggml rows (`[inputs, outputs]`, each output's row contiguous),
 /// with `x` holding `rows` activation rows of `inputs` floats.
 ///
-/// One or two rows (decoding): each weight row is dequantized once and dotted with every activation row.
-/// More rows (prefill, batched decode): tiles of 64 weight rows are dequantized and multiplied with
-/// OpenBLAS sgemm, so each weight byte is read once per call however many rows there are.
+/// Q4_0 / Q4_1 / Q8_0 weights (llama.cpp numerics): activations are quantized to 8 bits once, and the
+/// SIMD kernels of `QuantizedBlockDot` take four activation rows per pass over each weight row, so the
+/// weights are read once per call however many rows there are. Q5 goes through a plain block loop.
+/// Other types, or f32 numerics: one or two rows dequantize each weight row once and dot it with every
+/// activation row; more rows dequantize tiles of 64 weight rows and multiply them with OpenBLAS sgemm.
 public enum MatMul {
     static let tileRows = 64
     public static let configureBLAS: Void = { openblas_set_num_threads(1) }()

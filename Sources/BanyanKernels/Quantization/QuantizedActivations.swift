@@ -46,10 +46,12 @@ public struct QuantizedActivations {
     }
 }
 
-/// Dot products of one quantized weight row with one row of quantized activations.
+/// Dot products of Q5 weight rows with quantized activations, one block at a time. Q4_0, Q4_1 and Q8_0
+/// have SIMD kernels (`QuantizedBlockDot`); Q5 is not in any model the project ships and keeps this
+/// plain path.
 enum QuantizedDot {
-    /// Weight types computed against 8-bit activations.
-    static let types: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0]
+    /// Weight types computed here against 8-bit activations.
+    static let types: Set<GGMLType> = [.q5_0, .q5_1]
 
     @inline(__always)
     static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ x: QuantizedActivations, row r: Int) -> Float {
@@ -58,57 +60,22 @@ enum QuantizedDot {
         let xd = x.d + r * blocks
         let xs = x.s + r * blocks
         var acc: Float = 0
-        switch type {
-        case .q4_1:
-            for b in 0..<blocks {
-                let p = w + 20 * b
-                let qs = (p + 4).assumingMemoryBound(to: UInt8.self)
-                let a = xq + 32 * b
-                var sum: Int32 = 0
-                for j in 0..<16 {
-                    sum &+= Int32(qs[j] & 0xF) &* Int32(a[j]) &+ Int32(qs[j] >> 4) &* Int32(a[j + 16])
-                }
-                acc += Dequantize.half(p, 0) * xd[b] * Float(sum) + Dequantize.half(p, 2) * xs[b]
+        let hasMin = type == .q5_1
+        precondition(type == .q5_0 || hasMin, "\(type) has no quantized-activation dot product here")
+        let bytes = hasMin ? 24 : 22
+        for b in 0..<blocks {
+            let p = w + bytes * b
+            let h = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: hasMin ? 4 : 2, as: UInt32.self))
+            let qs = (p + (hasMin ? 8 : 6)).assumingMemoryBound(to: UInt8.self)
+            let a = xq + 32 * b
+            var sum: Int32 = 0
+            let offset: Int32 = hasMin ? 0 : 16
+            for j in 0..<16 {
+                let lo = (Int32(qs[j] & 0xF) | Int32((h >> UInt32(j)) & 1) << 4) &- offset
+                let hi = (Int32(qs[j] >> 4) | Int32((h >> UInt32(j + 16)) & 1) << 4) &- offset
+                sum &+= lo &* Int32(a[j]) &+ hi &* Int32(a[j + 16])
             }
-        case .q4_0:
-            for b in 0..<blocks {
-                let p = w + 18 * b
-                let qs = (p + 2).assumingMemoryBound(to: UInt8.self)
-                let a = xq + 32 * b
-                var sum: Int32 = 0
-                for j in 0..<16 {
-                    sum &+= (Int32(qs[j] & 0xF) &- 8) &* Int32(a[j]) &+ (Int32(qs[j] >> 4) &- 8) &* Int32(a[j + 16])
-                }
-                acc += Dequantize.half(p, 0) * xd[b] * Float(sum)
-            }
-        case .q8_0:
-            for b in 0..<blocks {
-                let p = w + 34 * b
-                let qs = (p + 2).assumingMemoryBound(to: Int8.self)
-                let a = xq + 32 * b
-                var sum: Int32 = 0
-                for j in 0..<32 { sum &+= Int32(qs[j]) &* Int32(a[j]) }
-                acc += Dequantize.half(p, 0) * xd[b] * Float(sum)
-            }
-        case .q5_0, .q5_1:
-            let hasMin = type == .q5_1
-            let bytes = hasMin ? 24 : 22
-            for b in 0..<blocks {
-                let p = w + bytes * b
-                let h = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: hasMin ? 4 : 2, as: UInt32.self))
-                let qs = (p + (hasMin ? 8 : 6)).assumingMemoryBound(to: UInt8.self)
-                let a = xq + 32 * b
-                var sum: Int32 = 0
-                let offset: Int32 = hasMin ? 0 : 16
-                for j in 0..<16 {
-                    let lo = (Int32(qs[j] & 0xF) | Int32((h >> UInt32(j)) & 1) << 4) &- offset
-                    let hi = (Int32(qs[j] >> 4) | Int32((h >> UInt32(j + 16)) & 1) << 4) &- offset
-                    sum &+= lo &* Int32(a[j]) &+ hi &* Int32(a[j + 16])
-                }
-                acc += Dequantize.half(p, 0) * xd[b] * Float(sum) + (hasMin ? Dequantize.half(p, 2) * xs[b] : 0)
-            }
-        default:
-            preconditionFailure("\(type) has no quantized-activation dot product")
+            acc += Dequantize.half(p, 0) * xd[b] * Float(sum) + (hasMin ? Dequantize.half(p, 2) * xs[b] : 0)
         }
         return acc
     }
