@@ -98,3 +98,60 @@ import Testing
         #expect(VectorMath.exp(SIMD8(repeating: 0))[0] == 1)
     }
 }
+
+/// The float paths (one or two rows: dequantize a weight row and dot; more rows: dequantized tiles and
+/// sgemm) for every other weight type, against dequantize-and-dot in double on random blocks.
+@Suite struct FloatPathKernelTests {
+    static func randomMatrix(_ type: GGMLType, rows: Int, inputs: Int, random: inout SeededRandom) -> TensorView {
+        var bytes: [UInt8] = []
+        func unit() -> Float { Float(random.next() % 20_001) / 10_000 - 1 }
+        func half(_ x: Float) { let b = Float16(x).bitPattern; bytes += [UInt8(b & 0xFF), UInt8(b >> 8)] }
+        func raw(_ n: Int) { for _ in 0..<n { bytes.append(UInt8(random.next() & 0xFF)) } }
+        let blocks = rows * inputs / type.blockSize
+        for _ in 0..<blocks {
+            switch type {
+            case .f32: withUnsafeBytes(of: unit().bitPattern.littleEndian) { bytes += $0 }
+            case .f16: half(unit())
+            case .bf16: let b = UInt16(unit().bitPattern >> 16); bytes += [UInt8(b & 0xFF), UInt8(b >> 8)]
+            case .q4_K: half(0.002 + 0.01 * abs(unit())); half(0.002 * abs(unit())); raw(12 + 128)
+            case .q6_K: raw(128 + 64 + 16); half(0.001 + 0.005 * abs(unit()))
+            default: fatalError("no generator for \(type)")
+            }
+        }
+        precondition(bytes.count == blocks * type.bytesPerBlock)
+        return TensorView(name: "w", type: type, shape: [inputs, rows], offset: 0, byteCount: bytes.count, file: MappedFile(bytes: bytes))
+    }
+
+    @Test(arguments: [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K])
+    func floatPathsMatchTheReference(type: GGMLType) {
+        var random = SeededRandom(seed: 5)
+        let inputs = 512, outputs = 70
+        let w = Self.randomMatrix(type, rows: outputs, inputs: inputs, random: &random)
+        let pool = ThreadPool(threads: 2)
+        var weights = [Float](repeating: 0, count: outputs * inputs)
+        weights.withUnsafeMutableBufferPointer { buffer in
+            for o in 0..<outputs { Dequantize.row(type, w.baseAddress + o * w.rowBytes, buffer.baseAddress! + o * inputs, count: inputs) }
+        }
+        #expect(weights.allSatisfy { $0.isFinite })
+        for rows in [1, 2, 5] {
+            let x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) / 500 }
+            var y = [Float](repeating: .nan, count: rows * outputs)
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
+            }
+            var worst = 0.0, scale = 0.0
+            for r in 0..<rows {
+                for o in 0..<outputs {
+                    var want = 0.0, magnitude = 0.0
+                    for i in 0..<inputs {
+                        want += Double(weights[o * inputs + i]) * Double(x[r * inputs + i])
+                        magnitude += abs(Double(weights[o * inputs + i]) * Double(x[r * inputs + i]))
+                    }
+                    worst = max(worst, abs(Double(y[r * outputs + o]) - want))
+                    scale = max(scale, magnitude)
+                }
+            }
+            #expect(worst <= 1e-5 * scale, "\(type), \(rows) rows: worst |Δ| \(worst) against Σ|w·x| up to \(scale)")
+        }
+    }
+}
