@@ -1,0 +1,111 @@
+import Foundation
+
+/// One step of a solution: its tokens and text, and the policy's confidence in them.
+public struct SolutionStep: Sendable, Codable, Equatable {
+    public var tokens: [Int32]
+    public var text: String
+    /// Mean log-probability of the step's tokens under the policy (at temperature 1).
+    public var meanLogProbability: Double
+    /// The scorer's score for this step (0…1).
+    public var score = 0.0
+}
+
+/// A finished (or cut off) solution.
+public struct Solution: Sendable, Codable, Equatable {
+    public enum End: String, Sendable, Codable { case endOfGeneration = "eog", maxTokens = "max_tokens" }
+    public var steps: [SolutionStep]
+    public var text: String
+    public var answer: String?
+    /// Step scores aggregated by the search's rule.
+    public var score: Double
+    public var end: End
+    public var tokenCount: Int { steps.reduce(0) { $0 + $1.tokens.count } }
+}
+
+/// Scores the steps of a solution, each in 0…1 (a PRM). Search aggregates them per solution.
+public protocol StepScorer: Sendable {
+    var name: String { get }
+    /// One score per step; `finished` says whether the solution is complete.
+    func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double]
+}
+
+/// Mean token log-probability of each step, as a probability: free from the forward pass already done.
+public struct LikelihoodScorer: StepScorer {
+    public let name = "likelihood"
+    public init() {}
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        steps.map { $0.tokens.isEmpty ? 1 : Foundation.exp($0.meanLogProbability) }
+    }
+}
+
+/// The arithmetic step checker as a PRM: a step with a wrong calculation scores 0, others 1.
+public struct CheckerScorer: StepScorer {
+    public let name = "checker"
+    public init() {}
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        steps.map { StepChecker.verdict($0.text) == .wrong ? 0 : 1 }
+    }
+}
+
+/// Exact final-answer match against the known answer (for evaluation and coverage): the last step of
+/// a finished solution scores 1 if its answer is right, else 0; earlier steps score 1.
+public struct VerifierScorer: StepScorer {
+    public let name = "verifier"
+    public let expected: String
+    public init(expected: String) { self.expected = expected }
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        guard let last = steps.indices.last else { return [] }
+        var s = [Double](repeating: 1, count: steps.count)
+        if finished {
+            let right = AnswerExtraction.extract(text).map { AnswerEquivalence.equivalent($0, expected) } ?? false
+            s[last] = right ? 1 : 0
+        }
+        return s
+    }
+}
+
+/// How step scores become a solution's score.
+public enum Aggregation: String, Sendable, Codable, CaseIterable {
+    case last, min, prod, mean
+
+    public func apply(_ scores: [Double]) -> Double {
+        guard !scores.isEmpty else { return 0 }
+        switch self {
+        case .last: return scores.last!
+        case .min: return scores.min()!
+        case .prod: return scores.reduce(1, *)
+        case .mean: return scores.reduce(0, +) / Double(scores.count)
+        }
+    }
+}
+
+/// How one answer is chosen from many solutions.
+public enum Selection: String, Sendable, Codable, CaseIterable {
+    /// The single highest-scoring solution.
+    case vanilla
+    /// The answer with the largest sum of solution scores.
+    case weighted
+    /// The most frequent answer.
+    case majority
+
+    /// The chosen answer (ties go to the answer seen first); nil if no solution has one.
+    public func pick(_ solutions: some Collection<Solution>) -> String? {
+        let answered = solutions.filter { $0.answer != nil }
+        switch self {
+        case .vanilla:
+            var best: Solution?
+            for s in answered where best == nil || s.score > best!.score { best = s }
+            return best?.answer
+        case .weighted, .majority:
+            var order: [String] = [], totals: [String: Double] = [:], first: [String: String] = [:]
+            for s in answered {
+                let key = AnswerEquivalence.key(s.answer!)
+                if totals[key] == nil { order.append(key); first[key] = s.answer! }
+                totals[key, default: 0] += self == .weighted ? s.score : 1
+            }
+            var bestKey: String?
+            for key in order where bestKey == nil || totals[key]! > totals[bestKey!]! { bestKey = key }
+            return bestKey.flatMap { first[$0] }
+        }
+    }
+}

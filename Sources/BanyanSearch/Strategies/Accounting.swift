@@ -1,0 +1,13 @@
+/// What a search computed, counted as it ran.
+public struct SearchAccounting: Sendable, Codable, Equatable {
+    /// Prompt tokens put through the model (once when branches fork, once per branch without forking).
+    public var tokensPrefilled = 0
+    /// Tokens sampled and fed back one at a time.
+    public var tokensDecoded = 0
+    /// Tokens a scorer put through a model of its own (0 for the checker, likelihood and verifier).
+    public var scorerTokens = 0
+    /// Batched forward steps.
+    public var forwardSteps = 0
+    public var peakKVBytes = 0
+    public var seconds = 0.0
+}

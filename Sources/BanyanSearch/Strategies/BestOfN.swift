@@ -1,0 +1,93 @@
+import BanyanGeneration
+import BanyanKV
+import BanyanKernels
+import Foundation
+
+/// What a search returns: every solution, the answer each selection rule picks at every power-of-two
+/// sub-budget (one run gives them all: the first k samples are a sample of k), and the accounting.
+public struct SearchResult: Sendable, Codable {
+    public var strategy: String
+    public var solutions: [Solution]
+    /// `picks[rule][k]`: the answer `rule` picks from the first k solutions, k = 1, 2, 4, … ≤ N.
+    public var picks: [String: [Int: String]]
+    public var accounting: SearchAccounting
+
+    public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[solutions.count] ?? nil }
+}
+
+/// Best-of-N: N solutions sampled from forks of the prompt, scored step by step, then one answer chosen
+/// by score (vanilla), summed score per answer (weighted) or vote (majority). Greedy is N = 1 at
+/// temperature 0.
+public struct BestOfN: Sendable {
+    public var n: Int
+    public var sampling: SamplingParameters
+    public var maxTokens: Int
+    public var delimiter: String
+    public var scorer: any StepScorer
+    public var aggregation: Aggregation
+    /// Fork the prompt's sequence (true) or prefill the prompt again for every branch, as the reference
+    /// implementation does (false): the same answers for the same seed, N times the prefill.
+    public var fork: Bool
+
+    public init(n: Int, sampling: SamplingParameters, maxTokens: Int = 128, delimiter: String = "\n\n",
+                scorer: any StepScorer, aggregation: Aggregation = .last, fork: Bool = true) {
+        self.n = n
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+        self.delimiter = delimiter
+        self.scorer = scorer
+        self.aggregation = aggregation
+        self.fork = fork
+    }
+
+    public static func greedy(maxTokens: Int = 128, delimiter: String = "\n\n", scorer: any StepScorer) -> BestOfN {
+        BestOfN(n: 1, sampling: .greedy, maxTokens: maxTokens, delimiter: delimiter, scorer: scorer)
+    }
+
+    public func run(policy: SearchPolicy, prompt: [Int32]) throws -> SearchResult {
+        precondition(n >= 1, "Best-of-N needs n ≥ 1")
+        let start = MonotonicClock.seconds()
+        var rollout = Rollout(policy: policy, maxTokens: maxTokens, accounting: SearchAccounting())
+        var starts: [(SequenceID, [Float])] = []
+        if fork {
+            let (root, logits) = try policy.start(prompt)
+            rollout.accounting.tokensPrefilled += prompt.count
+            starts = try policy.fork(root, count: n).map { ($0, logits) }
+            try policy.free(root)
+        } else {
+            for _ in 0..<n {
+                starts.append(try policy.start(prompt))
+                rollout.accounting.tokensPrefilled += prompt.count
+            }
+        }
+        rollout.accounting.forwardSteps += fork ? 1 : n
+        rollout.accounting.peakKVBytes = policy.kvBytes
+        // Branch i draws from its own generator (seed + i), so sub-budgets are prefixes of one run.
+        var branches = starts.enumerated().map { i, s in
+            var p = sampling
+            p.seed = sampling.seed &+ UInt64(i)
+            return Rollout.Branch(sequence: s.0, logits: s.1, sampler: Sampler(p), delimiter: StepDelimiter(delimiter))
+        }
+        try rollout.run(&branches)
+        let solutions = branches.map { b -> Solution in
+            let text = String(decoding: b.bytes, as: UTF8.self)
+            var steps = b.steps
+            let scores = scorer.scores(steps, text: text, finished: b.end == .endOfGeneration)
+            for i in steps.indices { steps[i].score = scores[i] }
+            return Solution(steps: steps, text: text, answer: AnswerExtraction.extract(text), score: aggregation.apply(scores),
+                            end: b.end ?? .maxTokens)
+        }
+        var picks: [String: [Int: String]] = [:]
+        for rule in Selection.allCases {
+            var k = 1
+            while k <= n {
+                picks[rule.rawValue, default: [:]][k] = rule.pick(solutions.prefix(k))
+                k *= 2
+            }
+            picks[rule.rawValue, default: [:]][n] = rule.pick(solutions)
+        }
+        rollout.accounting.seconds = MonotonicClock.seconds() - start
+        return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
+                            picks: picks, accounting: rollout.accounting)
+    }
+}

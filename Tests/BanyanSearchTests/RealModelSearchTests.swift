@@ -1,0 +1,32 @@
+import Banyan
+import BanyanTestSupport
+import Testing
+
+@Suite(.serialized) struct RealModelSearchTests {
+    static let model: LlamaModel = try! LlamaModel(path: TestModel.path)
+    static let loaded: LoadedTokenizer = try! LoadedTokenizer(path: TestModel.path)
+
+    /// Forking the prompt's KV and prefilling it per sample must give the same solutions at the same
+    /// seed (the engine is batch-independent), with the prompt prefilled once instead of N times.
+    @Test func forkedBestOfNEqualsReprefillAtAFractionOfThePrefill() throws {
+        let tok = Self.loaded.tokenizer
+        let prompt = tok.encode(MathPrompt().render(question: "What is 6 + 3 - 4?", template: Self.loaded.chatTemplate!))
+        var results: [SearchResult] = []
+        for fork in [true, false] {
+            let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 4 * prompt.count + 4 * 80)
+            let search = BestOfN(n: 4, sampling: SamplingParameters(temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 2),
+                                 maxTokens: 40, delimiter: "\n", scorer: CheckerScorer(), aggregation: .min, fork: fork)
+            results.append(try search.run(policy: policy, prompt: prompt))
+            #expect(policy.cache.statistics.pagesUsed == 0, "every sequence freed")
+        }
+        let (forked, plain) = (results[0], results[1])
+        #expect(forked.solutions == plain.solutions)
+        #expect(forked.picks == plain.picks)
+        #expect(forked.accounting.tokensPrefilled == prompt.count && plain.accounting.tokensPrefilled == 4 * prompt.count)
+        #expect(forked.accounting.peakKVBytes < plain.accounting.peakKVBytes)
+        // The model follows the prompt's format: calculation lines and an Answer line.
+        #expect(forked.solutions.allSatisfy { $0.answer != nil && $0.steps.count >= 2 })
+        print("search: answers \(forked.solutions.map { $0.answer ?? "-" }), scores \(forked.solutions.map(\.score)), "
+              + "prefilled \(forked.accounting.tokensPrefilled) vs \(plain.accounting.tokensPrefilled)")
+    }
+}
