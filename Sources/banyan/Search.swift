@@ -10,18 +10,24 @@ struct Search: ParsableCommand {
         `Answer: N`). greedy: one temperature-0 solution, the baseline every method is compared with. \
         best-of-n: N solutions sampled from forks of the prompt's KV cache, scored step by step by the PRM \
         (--prm), aggregated per solution (--aggregate), and one answer chosen (--select); the answers of \
-        every rule at every power-of-two sub-budget are printed too. Steps end at --delimiter in the decoded \
-        text, found in token space. --no-fork prefills the prompt once per sample, as the reference does.
+        every rule at every power-of-two sub-budget are printed too. beam: N first steps, then each round \
+        the N/M best unfinished beams are forked M ways; completed beams leave the pool and the best N are \
+        ranked at the end. dvts: N/M independent subtrees, each keeping the best of M candidate steps. Steps \
+        end at --delimiter in the decoded text, found in token space. --no-fork prefills the prompt (and, for \
+        beam and dvts, everything generated so far) for every new branch, as the reference does.
         """
     )
 
-    enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n" }
+    enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n", beam, dvts }
     enum PRM: String, ExpressibleByArgument, CaseIterable { case likelihood, checker, verifier }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The question.") var question: String
-    @Option(help: "greedy or best-of-n.") var strategy: Strategy = .bestOfN
-    @Option(help: "Samples (best-of-n).") var n = 8
+    @Option(help: "greedy, best-of-n, beam or dvts.") var strategy: Strategy = .bestOfN
+    @Option(help: "Budget: samples (best-of-n), beams (beam), subtrees × width (dvts).") var n = 8
+    @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
+    var beamWidth = 4
+    @Option(name: .customLong("max-depth"), help: "Steps before every remaining branch runs to its end (beam, dvts).") var maxDepth = 40
     @Option(help: "Step scorer: likelihood (mean token log-probability), checker (arithmetic lines), verifier (needs --expected).")
     var prm: PRM = .checker
     @Option(help: "Answer the verifier checks against.") var expected: String?
@@ -43,6 +49,12 @@ struct Search: ParsableCommand {
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
         if prm == .verifier && expected == nil { throw ValidationError("--prm verifier needs --expected ANSWER") }
         guard !delimiter.isEmpty else { throw ValidationError("--delimiter cannot be empty") }
+        if strategy == .beam || strategy == .dvts {
+            guard beamWidth >= 1, n >= beamWidth, n % beamWidth == 0 else {
+                throw ValidationError("--n must be a multiple of --beam-width (\(beamWidth)) and at least as large")
+            }
+            guard maxDepth >= 1 else { throw ValidationError("--max-depth must be ≥ 1") }
+        }
     }
 
     func run() throws {
@@ -58,16 +70,26 @@ struct Search: ParsableCommand {
         case .verifier: VerifierScorer(expected: expected!)
         }
         let steps = delimiter.replacingOccurrences(of: "\\n", with: "\n")
-        let search = strategy == .greedy
-            ? BestOfN.greedy(maxTokens: maxTokens, delimiter: steps, scorer: scorer)
-            : BestOfN(n: n, sampling: SamplingParameters(temperature: temperature, topK: 0, topP: topP, minP: 0, seed: seed),
-                      maxTokens: maxTokens, delimiter: steps, scorer: scorer, aggregation: aggregate, fork: !noFork)
+        let sampling = SamplingParameters(temperature: temperature, topK: 0, topP: topP, minP: 0, seed: seed)
         let samples = strategy == .greedy ? 1 : n
+        // Live sequences at once: N (plus M per subtree or per kept beam while expanding), each with a prompt
+        // of its own without forking.
+        let live = strategy == .greedy ? 1 : 2 * n
         let policy = try ModelPolicy(model: session.model, tokenizer: tok,
-                                     capacityTokens: (noFork ? samples : 1) * prompt.count + samples * (maxTokens + 32) + 64)
-        if !json { Terminal.status("\(strategy.rawValue): \(samples) sample(s) of a \(prompt.count)-token prompt…") }
-        let r = try search.run(policy: policy, prompt: prompt)
-        let chosen = r.answer(strategy == .greedy ? .vanilla : select)
+                                     capacityTokens: (noFork ? live : 1) * prompt.count + live * (maxTokens + 32) + 64)
+        if !json { Terminal.status("\(strategy.rawValue): budget \(samples), a \(prompt.count)-token prompt…") }
+        let step = { StepSearchSettings(n: n, width: beamWidth, sampling: sampling, maxTokens: maxTokens, delimiter: steps, scorer: scorer,
+                                        aggregation: aggregate, maxDepth: maxDepth, fork: !noFork) }
+        let r: SearchResult
+        switch strategy {
+        case .greedy: r = try BestOfN.greedy(maxTokens: maxTokens, delimiter: steps, scorer: scorer).run(policy: policy, prompt: prompt)
+        case .bestOfN:
+            r = try BestOfN(n: n, sampling: sampling, maxTokens: maxTokens, delimiter: steps, scorer: scorer, aggregation: aggregate,
+                            fork: !noFork).run(policy: policy, prompt: prompt)
+        case .beam: r = try BeamSearch(step()).run(policy: policy, prompt: prompt)
+        case .dvts: r = try DVTS(step()).run(policy: policy, prompt: prompt)
+        }
+        let chosen = r.picks[(strategy == .greedy ? Selection.vanilla : select).rawValue]?[r.solutions.count] ?? nil
         let a = r.accounting
         if json {
             try Terminal.json([
@@ -87,7 +109,7 @@ struct Search: ParsableCommand {
             print(String(format: "── sample %d  score %.3f  answer %@", i, s.score, s.answer ?? "none"))
             print(s.text.trimmingCharacters(in: .newlines))
         }
-        if strategy == .bestOfN {
+        if strategy != .greedy {
             for rule in Selection.allCases {
                 let row = r.picks[rule.rawValue, default: [:]].sorted { $0.key < $1.key }.map { "N=\($0.key): \($0.value)" }
                 print("\(rule.rawValue): \(row.joined(separator: ", "))")

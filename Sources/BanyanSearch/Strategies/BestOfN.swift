@@ -69,25 +69,30 @@ public struct BestOfN: Sendable {
             return Rollout.Branch(sequence: s.0, logits: s.1, sampler: Sampler(p), delimiter: StepDelimiter(delimiter))
         }
         try rollout.run(&branches)
-        let solutions = branches.map { b -> Solution in
-            let text = String(decoding: b.bytes, as: UTF8.self)
-            var steps = b.steps
-            let scores = scorer.scores(steps, text: text, finished: b.end == .endOfGeneration)
-            for i in steps.indices { steps[i].score = scores[i] }
-            return Solution(steps: steps, text: text, answer: AnswerExtraction.extract(text), score: aggregation.apply(scores),
-                            end: b.end ?? .maxTokens)
-        }
-        var picks: [String: [Int: String]] = [:]
-        for rule in Selection.allCases {
-            var k = 1
-            while k <= n {
-                picks[rule.rawValue, default: [:]][k] = rule.pick(solutions.prefix(k))
-                k *= 2
-            }
-            picks[rule.rawValue, default: [:]][n] = rule.pick(solutions)
-        }
+        for b in branches { try policy.free(b.sequence) }
+        let solutions = branches.map { Rollout.solution($0, scorer: scorer, aggregation: aggregation) }
         rollout.accounting.seconds = MonotonicClock.seconds() - start
         return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
-                            picks: picks, accounting: rollout.accounting)
+                            picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: n)),
+                            accounting: rollout.accounting)
+    }
+}
+
+extension SearchResult {
+    /// 1, 2, 4, … ≤ n, and n itself.
+    static func powersOfTwo(upTo n: Int) -> [Int] {
+        var ks: [Int] = [], k = 1
+        while k <= n { ks.append(k); k *= 2 }
+        if ks.last != n { ks.append(n) }
+        return ks
+    }
+
+    /// Every rule's pick from the first k solutions, for each k.
+    static func picks(_ solutions: [Solution], budgets: [Int]) -> [String: [Int: String]] {
+        var picks: [String: [Int: String]] = [:]
+        for rule in Selection.allCases {
+            for k in budgets { picks[rule.rawValue, default: [:]][k] = rule.pick(solutions.prefix(k)) }
+        }
+        return picks
     }
 }

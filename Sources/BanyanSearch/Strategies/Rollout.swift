@@ -17,8 +17,12 @@ struct Rollout {
         var stepBytes: [UInt8] = []
         var stepLogProbability = 0.0
         var bytes: [UInt8] = []
+        /// Every token generated so far (what a re-prefill needs without forking).
+        var tokens: [Int32] = []
         var end: Solution.End?
         var tokenCount = 0
+        /// Set when a step has just ended (in one-step mode the branch waits for the search to go on).
+        var stepEnded = false
 
         mutating func closeStep() {
             guard !stepTokens.isEmpty else { return }
@@ -34,12 +38,15 @@ struct Rollout {
     let maxTokens: Int
     var accounting: SearchAccounting
 
-    /// Runs every branch to its end (end of generation or `maxTokens`), then frees its sequence.
-    mutating func run(_ branches: inout [Branch]) throws {
-        while branches.contains(where: { $0.end == nil }) {
+    /// Advances branches until each has ended (end of generation or `maxTokens`) or, with `oneStep`,
+    /// has finished its current step. A branch's last token is always fed to the model, so its logits
+    /// are ready for the next step. Sequences are not freed here.
+    mutating func run(_ branches: inout [Branch], oneStep: Bool = false) throws {
+        for i in branches.indices { branches[i].stepEnded = false }
+        while branches.contains(where: { $0.end == nil && !$0.stepEnded }) {
             var pairs: [(SequenceID, Int32)] = []
             var live: [Int] = []
-            for i in branches.indices where branches[i].end == nil {
+            for i in branches.indices where branches[i].end == nil && !branches[i].stepEnded {
                 let token = branches[i].sampler.sample(branches[i].logits[...])
                 if policy.endOfGeneration.contains(token) {
                     branches[i].closeStep()
@@ -48,11 +55,15 @@ struct Rollout {
                 }
                 let piece = policy.bytes(of: token)
                 branches[i].stepTokens.append(token)
+                branches[i].tokens.append(token)
                 branches[i].stepBytes += piece
                 branches[i].bytes += piece
                 branches[i].stepLogProbability += Rollout.logProbability(of: token, in: branches[i].logits)
                 branches[i].tokenCount += 1
-                if branches[i].delimiter.append(piece) { branches[i].closeStep() }
+                if branches[i].delimiter.append(piece) {
+                    branches[i].closeStep()
+                    if oneStep { branches[i].stepEnded = true }
+                }
                 if branches[i].tokenCount >= maxTokens {
                     branches[i].closeStep()
                     branches[i].end = .maxTokens
@@ -68,7 +79,44 @@ struct Rollout {
             accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
             for (k, i) in live.enumerated() { branches[i].logits = logits[k] }
         }
-        for b in branches { try policy.free(b.sequence) }
+    }
+
+    /// `count` copies of a branch, each with its own sampler (seeds taken in order from `nextSeed`), ready
+    /// to grow a new step: forks of its sequence, or, without forking, new sequences that prefill the
+    /// prompt and everything generated again (as the reference implementation does every step).
+    mutating func expand(_ b: Branch, count: Int, prompt: [Int32], fork: Bool, sampling: SamplingParameters,
+                         nextSeed: inout UInt64) throws -> [Branch] {
+        var starts: [(SequenceID, [Float])] = []
+        if fork {
+            starts = try policy.fork(b.sequence, count: count).map { ($0, b.logits) }
+        } else {
+            for _ in 0..<count {
+                starts.append(try policy.start(prompt + b.tokens))
+                accounting.tokensPrefilled += prompt.count + b.tokens.count
+                accounting.forwardSteps += 1
+            }
+        }
+        accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
+        return starts.map { s in
+            var child = b
+            (child.sequence, child.logits) = s
+            var p = sampling
+            p.seed = nextSeed
+            nextSeed &+= 1
+            child.sampler = Sampler(p)
+            child.delimiter.reset()
+            return child
+        }
+    }
+
+    /// A finished branch as a solution, its steps scored and aggregated.
+    static func solution(_ b: Branch, scorer: any StepScorer, aggregation: Aggregation) -> Solution {
+        let text = String(decoding: b.bytes, as: UTF8.self)
+        var steps = b.steps
+        let scores = scorer.scores(steps, text: text, finished: b.end == .endOfGeneration)
+        for i in steps.indices { steps[i].score = scores[i] }
+        return Solution(steps: steps, text: text, answer: AnswerExtraction.extract(text), score: aggregation.apply(scores),
+                        end: b.end ?? .maxTokens)
     }
 
     /// log softmax(logits)[token] at temperature 1.
