@@ -28,7 +28,7 @@ struct Search: ParsableCommand {
     @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
     var beamWidth = 4
     @Option(name: .customLong("max-depth"), help: "Steps before every remaining branch runs to its end (beam, dvts).") var maxDepth = 40
-    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (arithmetic lines), verifier (needs --expected).")
+    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (arithmetic lines; for \"What is a op b op …?\" also that each line is the chain's next operation), verifier (needs --expected).")
     var prm: PRM = .checker
     @Option(help: "Answer the verifier checks against.") var expected: String?
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate: Aggregation = .min
@@ -66,7 +66,7 @@ struct Search: ParsableCommand {
         let prompt = tok.encode(MathPrompt().render(question: question, template: template))
         let scorer: any StepScorer = switch prm {
         case .likelihood: LikelihoodScorer()
-        case .checker: CheckerScorer()
+        case .checker: CheckerScorer(question: question)
         case .verifier: VerifierScorer(expected: expected!)
         }
         let steps = delimiter.replacingOccurrences(of: "\\n", with: "\n")

@@ -75,6 +75,24 @@ import Testing
         #expect(StepChecker.verdict("5 / 0 = 1") == .wrong)
     }
 
+    @Test func chainCheckerWantsTheQuestionsOperations() throws {
+        let chain = try #require(StepChecker.Chain(question: "What is 6 + 3 - 4?"))
+        #expect(chain.numbers == [6, 3, 4] && chain.operators == ["+", "-"])
+        func verdicts(_ text: String) -> [StepChecker.Verdict] { chain.verdicts(StepChecker.parse(text)) }
+        #expect(verdicts("6 + 3 = 9\n9 - 4 = 5\nAnswer: 5") == [.correct, .correct])
+        #expect(verdicts("3 + 6 = 9\n9 - 4 = 5") == [.correct, .correct], "+ commutes")
+        #expect(verdicts("6 + 3 = 9\n9 - 1 = 8") == [.correct, .wrong], "right arithmetic, wrong operand")
+        #expect(verdicts("6 + 3 = 8\n8 - 4 = 4") == [.wrong, .wrong], "nothing after a wrong line is right")
+        #expect(verdicts("6 + 3 = 9\n4 - 9 = -5") == [.correct, .wrong], "- does not commute")
+        #expect(verdicts("6 - 3 = 3\n3 - 4 = -1") == [.wrong, .wrong], "wrong operator")
+        #expect(StepChecker.Chain(question: "Tom has 6 apples. How many?") == nil)
+        let steps = ["6 + 3 = 9\n", "9 - 1 = 8\n", "Answer: 8"].map {
+            SolutionStep(tokens: [1], text: $0, meanLogProbability: 0)
+        }
+        #expect(CheckerScorer(question: "What is 6 + 3 - 4?").scores(steps, text: "", finished: true) == [1, 0, 1])
+        #expect(CheckerScorer().scores(steps, text: "", finished: true) == [1, 1, 1], "without the question: arithmetic only")
+    }
+
     @Test func delimiterFoundInsideAndAcrossTokens() {
         func feed(_ delimiter: String, _ tokens: [String]) -> [Bool] {
             var d = StepDelimiter(delimiter)

@@ -8,6 +8,13 @@ public struct SolutionStep: Sendable, Codable, Equatable {
     public var meanLogProbability: Double
     /// The scorer's score for this step (0…1).
     public var score = 0.0
+
+    public init(tokens: [Int32], text: String, meanLogProbability: Double, score: Double = 0) {
+        self.tokens = tokens
+        self.text = text
+        self.meanLogProbability = meanLogProbability
+        self.score = score
+    }
 }
 
 /// A finished (or cut off) solution.
@@ -38,12 +45,24 @@ public struct LikelihoodScorer: StepScorer {
     }
 }
 
-/// The arithmetic step checker as a PRM: a step with a wrong calculation scores 0, others 1.
+/// The arithmetic step checker as a PRM: a step with a wrong calculation scores 0, others 1. Given a
+/// chain question ("What is 7 + 4 - 2?"), a calculation must also be the chain's next operation on the
+/// right running value: exact process labels, not just arithmetic that adds up.
 public struct CheckerScorer: StepScorer {
     public let name = "checker"
-    public init() {}
+    public let chain: StepChecker.Chain?
+
+    public init(question: String? = nil) { chain = question.flatMap(StepChecker.Chain.init(question:)) }
+
     public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
-        steps.map { StepChecker.verdict($0.text) == .wrong ? 0 : 1 }
+        guard let chain else { return steps.map { StepChecker.verdict($0.text) == .wrong ? 0 : 1 } }
+        let perStep = steps.map { StepChecker.parse($0.text) }
+        var verdicts = chain.verdicts(perStep.flatMap { $0 })[...]
+        return perStep.map { calculations in
+            let mine = verdicts.prefix(calculations.count)
+            verdicts = verdicts.dropFirst(calculations.count)
+            return mine.contains(.wrong) ? 0 : 1
+        }
     }
 }
 
