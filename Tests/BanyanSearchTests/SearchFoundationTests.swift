@@ -86,11 +86,16 @@ import Testing
         #expect(verdicts("6 + 3 = 9\n4 - 9 = -5") == [.correct, .wrong], "- does not commute")
         #expect(verdicts("6 - 3 = 3\n3 - 4 = -1") == [.wrong, .wrong], "wrong operator")
         #expect(StepChecker.Chain(question: "Tom has 6 apples. How many?") == nil)
-        let steps = ["6 + 3 = 9\n", "9 - 1 = 8\n", "Answer: 8"].map {
-            SolutionStep(tokens: [1], text: $0, meanLogProbability: 0)
-        }
-        #expect(CheckerScorer(question: "What is 6 + 3 - 4?").scores(steps, text: "", finished: true) == [1, 0, 1])
-        #expect(CheckerScorer().scores(steps, text: "", finished: true) == [1, 1, 1], "without the question: arithmetic only")
+        #expect(chain.value == 5)
+        func steps(_ lines: [String]) -> [SolutionStep] { lines.map { SolutionStep(tokens: [1], text: $0, meanLogProbability: 0) } }
+        let drift = steps(["6 + 3 = 9\n", "9 - 1 = 8\n", "Answer: 8"])
+        #expect(ChainCheckerScorer(question: "What is 6 + 3 - 4?").scores(drift, text: "", finished: true) == [1, 0, 0])
+        #expect(CheckerScorer().scores(drift, text: "", finished: true) == [1, 1, 1], "the arithmetic checker sees only sums")
+        let early = steps(["6 + 3 = 9\n", "Answer: 9"])
+        #expect(ChainCheckerScorer(question: "What is 6 + 3 - 4?").scores(early, text: "", finished: true) == [1, 0], "stopping early")
+        let right = steps(["6 + 3 = 9\n", "9 - 4 = 5\n", "Answer: 5"])
+        #expect(ChainCheckerScorer(question: "What is 6 + 3 - 4?").scores(right, text: "", finished: true) == [1, 1, 1])
+        #expect(ChainCheckerScorer(question: "Tom has 6 apples.").scores(drift, text: "", finished: true) == [1, 1, 1])
     }
 
     @Test func delimiterFoundInsideAndAcrossTokens() {

@@ -45,23 +45,39 @@ public struct LikelihoodScorer: StepScorer {
     }
 }
 
-/// The arithmetic step checker as a PRM: a step with a wrong calculation scores 0, others 1. Given a
-/// chain question ("What is 7 + 4 - 2?"), a calculation must also be the chain's next operation on the
-/// right running value: exact process labels, not just arithmetic that adds up.
+/// The arithmetic step checker as a PRM: a step with a wrong `x op y = z` calculation scores 0,
+/// others 1. It checks that each line adds up, not that it is the line the problem needs.
 public struct CheckerScorer: StepScorer {
     public let name = "checker"
+    public init() {}
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        steps.map { StepChecker.verdict($0.text) == .wrong ? 0 : 1 }
+    }
+}
+
+/// Exact process labels for an arithmetic-chain question ("What is 7 + 4 - 2?"): each calculation must
+/// be the chain's next operation on the right running value, and a step stating the answer must state
+/// the chain's value. A solution that stops early or drifts to other numbers fails where it goes wrong.
+/// For questions that are not chains it is the arithmetic checker.
+public struct ChainCheckerScorer: StepScorer {
+    public let name = "chain"
     public let chain: StepChecker.Chain?
 
-    public init(question: String? = nil) { chain = question.flatMap(StepChecker.Chain.init(question:)) }
+    public init(question: String) { chain = StepChecker.Chain(question: question) }
 
     public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
-        guard let chain else { return steps.map { StepChecker.verdict($0.text) == .wrong ? 0 : 1 } }
+        guard let chain else { return CheckerScorer().scores(steps, text: text, finished: finished) }
         let perStep = steps.map { StepChecker.parse($0.text) }
         var verdicts = chain.verdicts(perStep.flatMap { $0 })[...]
-        return perStep.map { calculations in
+        return zip(steps, perStep).map { step, calculations in
             let mine = verdicts.prefix(calculations.count)
             verdicts = verdicts.dropFirst(calculations.count)
-            return mine.contains(.wrong) ? 0 : 1
+            if mine.contains(.wrong) { return 0 }
+            if calculations.isEmpty, step.text.range(of: "answer", options: .caseInsensitive) != nil,
+               let stated = AnswerExtraction.extract(step.text) {
+                return AnswerEquivalence.equivalent(stated, chain.value.formatted) ? 1 : 0
+            }
+            return 1
         }
     }
 }

@@ -1,5 +1,10 @@
 import Foundation
 
+extension Double {
+    /// Whole numbers without ".0", for comparing with stated answers.
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+}
+
 /// Checks arithmetic written one calculation per line (`x op y = z`, with + - * × x / ÷): exact
 /// process labels for free on problems like the synthetic chains.
 public enum StepChecker {
@@ -73,6 +78,11 @@ public enum StepChecker {
             guard numbers.count == operators.count + 1, numbers.count >= 2 else { return nil }
             self.numbers = numbers
             self.operators = operators
+        }
+
+        /// The chain's value, evaluated left to right.
+        public var value: Double {
+            zip(operators, numbers.dropFirst()).reduce(numbers[0]) { StepChecker.apply($1.0, $0, $1.1) ?? .nan }
         }
 
         /// Verdicts for the calculations of a solution, in order: the k-th must be the chain's k-th
