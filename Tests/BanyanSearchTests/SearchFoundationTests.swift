@@ -110,3 +110,35 @@ import Testing
         #expect(feed("\n\n", ["x\n\n", "\n", "y"]) == [true, false, false])
     }
 }
+
+@Suite struct EvaluationTests {
+    @Test func wilsonIntervals() {
+        let half = Proportion(hits: 10, total: 20)
+        #expect(abs(half.low - 0.2993) < 1e-3 && abs(half.high - 0.7007) < 1e-3)
+        let none = Proportion(hits: 0, total: 20)
+        #expect(none.low == 0 && abs(none.high - 0.1611) < 1e-3)
+        #expect(Proportion(hits: 0, total: 0).value == 0)
+    }
+
+    @Test func recordsAndSummaryCountEveryRuleAndBudget() throws {
+        func solution(_ answer: String, _ score: Double) -> Solution {
+            Solution(steps: [], text: "Answer: \(answer)", answer: answer, score: score, end: .endOfGeneration)
+        }
+        let solutions = [solution("5", 0), solution("4", 1), solution("5", 0), solution("3", 0)]
+        let result = SearchResult(strategy: "best-of-n", solutions: solutions,
+                                  picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: 4)),
+                                  accounting: SearchAccounting(tokensPrefilled: 10, tokensDecoded: 40))
+        let right = EvaluationRecord(problem: Problem(id: "a", question: "q", answer: "4"), result: result)
+        #expect(right.coverage)
+        #expect(right.isCorrect(.weighted, budget: 4) && right.isCorrect(.vanilla, budget: 2))
+        #expect(!right.isCorrect(.majority, budget: 4) && !right.isCorrect(.weighted, budget: 1))
+        let wrong = EvaluationRecord(problem: Problem(id: "b", question: "q", answer: "7"), result: result)
+        #expect(!wrong.coverage)
+        let back = try EvaluationRecord.read(right.jsonLine + "\n" + wrong.jsonLine + "\n", source: "test")
+        #expect(back == [right, wrong])
+        let summary = EvaluationSummary(back)
+        #expect(summary.problems == 2 && summary.tokensDecoded == 80 && summary.coverage.hits == 1)
+        #expect(summary.accuracy["weighted"]?[4]?.hits == 1 && summary.accuracy["majority"]?[4]?.hits == 0)
+        #expect(summary.accuracy["vanilla"]?[1]?.hits == 0 && summary.accuracy["vanilla"]?.keys.sorted() == [1, 2, 4])
+    }
+}

@@ -27,6 +27,14 @@ public struct Solution: Sendable, Codable, Equatable {
     public var score: Double
     public var end: End
     public var tokenCount: Int { steps.reduce(0) { $0 + $1.tokens.count } }
+
+    public init(steps: [SolutionStep], text: String, answer: String?, score: Double, end: End) {
+        self.steps = steps
+        self.text = text
+        self.answer = answer
+        self.score = score
+        self.end = end
+    }
 }
 
 /// Scores the steps of a solution, each in 0…1 (a PRM). Search aggregates them per solution.

@@ -10,4 +10,14 @@ public struct SearchAccounting: Sendable, Codable, Equatable {
     public var forwardSteps = 0
     public var peakKVBytes = 0
     public var seconds = 0.0
+
+    public init(tokensPrefilled: Int = 0, tokensDecoded: Int = 0, scorerTokens: Int = 0, forwardSteps: Int = 0, peakKVBytes: Int = 0,
+                seconds: Double = 0) {
+        self.tokensPrefilled = tokensPrefilled
+        self.tokensDecoded = tokensDecoded
+        self.scorerTokens = scorerTokens
+        self.forwardSteps = forwardSteps
+        self.peakKVBytes = peakKVBytes
+        self.seconds = seconds
+    }
 }

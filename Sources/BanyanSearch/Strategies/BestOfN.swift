@@ -13,6 +13,13 @@ public struct SearchResult: Sendable, Codable {
     public var accounting: SearchAccounting
 
     public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[solutions.count] ?? nil }
+
+    public init(strategy: String, solutions: [Solution], picks: [String: [Int: String]], accounting: SearchAccounting) {
+        self.strategy = strategy
+        self.solutions = solutions
+        self.picks = picks
+        self.accounting = accounting
+    }
 }
 
 /// Best-of-N: N solutions sampled from forks of the prompt, scored step by step, then one answer chosen
@@ -80,7 +87,7 @@ public struct BestOfN: Sendable {
 
 extension SearchResult {
     /// 1, 2, 4, … ≤ n, and n itself.
-    static func powersOfTwo(upTo n: Int) -> [Int] {
+    public static func powersOfTwo(upTo n: Int) -> [Int] {
         var ks: [Int] = [], k = 1
         while k <= n { ks.append(k); k *= 2 }
         if ks.last != n { ks.append(n) }
@@ -88,7 +95,7 @@ extension SearchResult {
     }
 
     /// Every rule's pick from the first k solutions, for each k.
-    static func picks(_ solutions: [Solution], budgets: [Int]) -> [String: [Int: String]] {
+    public static func picks(_ solutions: [Solution], budgets: [Int]) -> [String: [Int: String]] {
         var picks: [String: [Int: String]] = [:]
         for rule in Selection.allCases {
             for k in budgets { picks[rule.rawValue, default: [:]][k] = rule.pick(solutions.prefix(k)) }
