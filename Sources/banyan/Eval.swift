@@ -81,7 +81,7 @@ struct Eval: ParsableCommand {
             output?.write(Data((record.jsonLine + "\n").utf8))
             let right = records.filter { $0.isCorrect(search.rule, budget: result.solutions.count) }.count
             Terminal.status(String(format: "[%d/%d] %@: %@ (expected %@) %@ | accuracy %d/%d, %.1f s", k + 1, problems.count,
-                                   problem.id, result.picks[search.rule.rawValue]?[result.solutions.count] ?? "none", problem.answer,
+                                   problem.id, result.answer(search.rule) ?? "none", problem.answer,
                                    record.isCorrect(search.rule, budget: result.solutions.count) ? "right" : "wrong",
                                    right, records.count, result.accounting.seconds))
         }

@@ -33,7 +33,7 @@ struct Search: ParsableCommand {
         let session = try Session(model, threads: threads)
         if !json { Terminal.status("\(search.strategy.rawValue), budget \(search.strategy == .greedy ? 1 : search.n)…") }
         let r = try search.run(question: question, expected: expected, model: session.model, tokenizer: session.tokenizer)
-        let chosen = r.picks[search.rule.rawValue]?[r.solutions.count] ?? nil
+        let chosen = r.answer(search.rule)
         let a = r.accounting
         if json {
             try Terminal.json([

@@ -49,16 +49,16 @@ public enum MatMul {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
-        // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.
-        let tileRows = max(8, min(MatMul.tileRows, outputs / (8 * pool.threadCount)))
-        let tiles = (outputs + tileRows - 1) / tileRows
-        let base = weight.baseAddress
-        let rowBytes = weight.rowBytes
         let type = weight.type
         if quantizeActivations && QuantizedBlockDot.supports(type) && inputs % 32 == 0 {
             linear(x, rows: rows, weights: [weight], [y], pool: pool, quantizeActivations: true)
             return
         }
+        // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.
+        let tileRows = max(8, min(MatMul.tileRows, outputs / (8 * pool.threadCount)))
+        let tiles = (outputs + tileRows - 1) / tileRows
+        let base = weight.baseAddress
+        let rowBytes = weight.rowBytes
         if quantizeActivations && QuantizedDot.types.contains(type) && inputs % 32 == 0 {
             // As llama.cpp: activations to 8 bits per block, integer dot products per weight block (Q5 here).
             let xq = QuantizedActivations(x, rows: rows, width: inputs)

@@ -1,5 +1,4 @@
 import BanyanGeneration
-import BanyanKV
 import BanyanKernels
 import Foundation
 
@@ -55,26 +54,9 @@ public struct BestOfN: Sendable {
         precondition(n >= 1, "Best-of-N needs n ≥ 1")
         let start = MonotonicClock.seconds()
         var rollout = Rollout(policy: policy, maxTokens: maxTokens, accounting: SearchAccounting())
-        var starts: [(SequenceID, [Float])] = []
-        if fork {
-            let (root, logits) = try policy.start(prompt)
-            rollout.accounting.tokensPrefilled += prompt.count
-            starts = try policy.fork(root, count: n).map { ($0, logits) }
-            try policy.free(root)
-        } else {
-            for _ in 0..<n {
-                starts.append(try policy.start(prompt))
-                rollout.accounting.tokensPrefilled += prompt.count
-            }
-        }
-        rollout.accounting.forwardSteps += fork ? 1 : n
-        rollout.accounting.peakKVBytes = policy.kvBytes
         // Branch i draws from its own generator (seed + i), so sub-budgets are prefixes of one run.
-        var branches = starts.enumerated().map { i, s in
-            var p = sampling
-            p.seed = sampling.seed &+ UInt64(i)
-            return Rollout.Branch(sequence: s.0, logits: s.1, sampler: Sampler(p), delimiter: StepDelimiter(delimiter))
-        }
+        var seed = sampling.seed
+        var branches = try rollout.start(prompt, count: n, fork: fork, sampling: sampling, delimiter: delimiter, nextSeed: &seed)
         try rollout.run(&branches)
         for b in branches { try policy.free(b.sequence) }
         let solutions = branches.map { Rollout.solution($0, scorer: scorer, aggregation: aggregation) }

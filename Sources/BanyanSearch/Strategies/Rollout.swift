@@ -81,6 +81,31 @@ struct Rollout {
         }
     }
 
+    /// The prompt prefilled once, as a branch with no tokens yet.
+    mutating func prefill(_ prompt: [Int32], sampling: SamplingParameters, delimiter: String) throws -> Branch {
+        let (s, logits) = try policy.start(prompt)
+        accounting.tokensPrefilled += prompt.count
+        accounting.forwardSteps += 1
+        accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
+        return Branch(sequence: s, logits: logits, sampler: Sampler(sampling), delimiter: StepDelimiter(delimiter))
+    }
+
+    /// `count` branches at the start of a solution, seeded in order from `nextSeed`: forks of one prefill
+    /// of the prompt, or, without forking, one prefill each (the first reuses the prefill itself).
+    mutating func start(_ prompt: [Int32], count: Int, fork: Bool, sampling: SamplingParameters, delimiter: String,
+                        nextSeed: inout UInt64) throws -> [Branch] {
+        var root = try prefill(prompt, sampling: sampling, delimiter: delimiter)
+        if fork {
+            defer { try? policy.free(root.sequence) }
+            return try expand(root, count: count, prompt: prompt, fork: true, sampling: sampling, nextSeed: &nextSeed)
+        }
+        var p = sampling
+        p.seed = nextSeed
+        nextSeed &+= 1
+        root.sampler = Sampler(p)
+        return [root] + (try expand(root, count: count - 1, prompt: prompt, fork: false, sampling: sampling, nextSeed: &nextSeed))
+    }
+
     /// `count` copies of a branch, each with its own sampler (seeds taken in order from `nextSeed`), ready
     /// to grow a new step: forks of its sequence, or, without forking, new sequences that prefill the
     /// prompt and everything generated again (as the reference implementation does every step).

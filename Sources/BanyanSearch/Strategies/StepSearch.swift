@@ -52,9 +52,8 @@ public struct BeamSearch: Sendable {
         let c = settings, start = MonotonicClock.seconds()
         var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, accounting: SearchAccounting())
         var nextSeed = c.sampling.seed
-        let root = try Self.root(policy, prompt, c, &rollout)
-        var active = try rollout.expand(root, count: c.n, prompt: prompt, fork: c.fork, sampling: c.sampling, nextSeed: &nextSeed)
-        try policy.free(root.sequence)
+        var active = try rollout.start(prompt, count: c.n, fork: c.fork, sampling: c.sampling, delimiter: c.delimiter,
+                                       nextSeed: &nextSeed)
         var completed: [Rollout.Branch] = []
         for depth in 0..<c.maxDepth where !active.isEmpty {
             try rollout.run(&active, oneStep: depth < c.maxDepth - 1)
@@ -82,14 +81,6 @@ public struct BeamSearch: Sendable {
                             accounting: rollout.accounting)
     }
 
-    /// The prompt prefilled once: the branch every search grows from.
-    static func root(_ policy: SearchPolicy, _ prompt: [Int32], _ c: StepSearchSettings, _ rollout: inout Rollout) throws -> Rollout.Branch {
-        let (s, logits) = try policy.start(prompt)
-        rollout.accounting.tokensPrefilled += prompt.count
-        rollout.accounting.forwardSteps += 1
-        rollout.accounting.peakKVBytes = max(rollout.accounting.peakKVBytes, policy.kvBytes)
-        return Rollout.Branch(sequence: s, logits: logits, sampler: Sampler(c.sampling), delimiter: StepDelimiter(c.delimiter))
-    }
 }
 
 /// Diverse verifier tree search: N/M independent subtrees, each greedy with respect to the PRM: every
@@ -103,7 +94,7 @@ public struct DVTS: Sendable {
         let c = settings, start = MonotonicClock.seconds()
         var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, accounting: SearchAccounting())
         var nextSeed = c.sampling.seed
-        let root = try BeamSearch.root(policy, prompt, c, &rollout)
+        let root = try rollout.prefill(prompt, sampling: c.sampling, delimiter: c.delimiter)
         let subtrees = c.n / c.width
         var beams: [Rollout.Branch?] = try policy.fork(root.sequence, count: subtrees).map { s in
             var b = root
