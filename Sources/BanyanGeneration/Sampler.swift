@@ -93,6 +93,7 @@ public struct Sampler: Sendable {
             }
         }
         if p.temperature <= 0 { return Int32(Sampler.argmax(l)) }
+        if p.topK <= 0 && p.topP >= 1 { return sampleUnsorted(l) }
         // Candidates sorted by logit, cut by top-k first (cheap), then softmax at temperature.
         let k = p.topK > 0 ? min(p.topK, l.count) : l.count
         let order = k < l.count ? Sampler.topK(l, k) : Array(l.indices).sorted { l[$0] > l[$1] }
@@ -123,5 +124,30 @@ public struct Sampler: Sendable {
             if u < acc { return Int32(order[i]) }
         }
         return Int32(order[probs.count - 1])
+    }
+
+    /// Sampling with no top-k or top-p cut needs no order: one pass of exp over the vocabulary, min-p
+    /// relative to the top token (whose weight is 1), then the draw in index order. Sorting all 49,152
+    /// logits per token took a fifth of a batched search's time.
+    private mutating func sampleUnsorted(_ l: [Float]) -> Int32 {
+        let p = parameters
+        let top = l[Sampler.argmax(l)]
+        var weights = [Float](repeating: 0, count: l.count)
+        var total: Float = 0
+        for i in l.indices {
+            let w = Foundation.exp((l[i] - top) / p.temperature)
+            if w >= p.minP {
+                weights[i] = w
+                total += w
+            }
+        }
+        let u = Float(Double(random.next() >> 11) / Double(1 << 53)) * total
+        var acc: Float = 0, last = 0
+        for i in weights.indices where weights[i] > 0 {
+            acc += weights[i]
+            last = i
+            if u < acc { return Int32(i) }
+        }
+        return Int32(last)
     }
 }

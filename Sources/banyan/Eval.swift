@@ -23,6 +23,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Append one JSON line per problem here, and resume from it.") var out: String?
     @Option(parsing: .upToNextOption, help: "Summarize these result files instead of running.") var merge: [String] = []
     @OptionGroup var search: SearchOptions
+    @Option(help: "Problems searched together in one batch (their sequences share every forward step).") var batch = 8
+    @Option(help: "Write each problem's search tree as DIR/<id>.json.") var trees: String?
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "End with one JSON object (accuracy, coverage, problems, tokens_decoded, tokens_prefilled).") var json = false
 
@@ -30,6 +32,7 @@ struct Eval: ParsableCommand {
         guard dataset != nil || !merge.isEmpty else { throw ValidationError("give --dataset (or --merge FILE…)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be ≥ 1") }
         if let shard { _ = try Eval.parseShard(shard) }
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be between 1 and 256") }
     }
 
     static func parseShard(_ s: String) throws -> (index: Int, count: Int) {
@@ -73,17 +76,26 @@ struct Eval: ParsableCommand {
         }
         defer { try? output?.close() }
         let session = try Session(model, threads: threads)
-        for (k, problem) in problems.enumerated() where !done.contains(problem.id) {
-            let result = try search.run(question: problem.question, expected: problem.answer, model: session.model,
-                                        tokenizer: session.tokenizer)
-            let record = EvaluationRecord(problem: problem, result: result)
-            records.append(record)
-            output?.write(Data((record.jsonLine + "\n").utf8))
-            let right = records.filter { $0.isCorrect(search.rule, budget: result.solutions.count) }.count
-            Terminal.status(String(format: "[%d/%d] %@: %@ (expected %@) %@ | accuracy %d/%d, %.1f s", k + 1, problems.count,
-                                   problem.id, result.answer(search.rule) ?? "none", problem.answer,
-                                   record.isCorrect(search.rule, budget: result.solutions.count) ? "right" : "wrong",
-                                   right, records.count, result.accounting.seconds))
+        if let trees { try FileManager.default.createDirectory(atPath: trees, withIntermediateDirectories: true) }
+        let todo = problems.filter { !done.contains($0.id) }
+        var finished = problems.count - todo.count
+        for first in stride(from: 0, to: todo.count, by: batch) {
+            let group = Array(todo[first..<min(first + batch, todo.count)])
+            let results = try search.run(group.map { ($0.question, $0.answer) }, model: session.model, tokenizer: session.tokenizer)
+            for (problem, result) in zip(group, results) {
+                let record = EvaluationRecord(problem: problem, result: result)
+                records.append(record)
+                output?.write(Data((record.jsonLine + "\n").utf8))
+                if let trees, let tree = result.tree {
+                    try TreeFiles.writeJSON(tree, to: (trees as NSString).appendingPathComponent("\(problem.id).json"))
+                }
+                finished += 1
+                let right = records.filter { $0.isCorrect(search.rule, budget: result.solutions.count) }.count
+                Terminal.status(String(format: "[%d/%d] %@: %@ (expected %@) %@ | accuracy %d/%d, %.1f s", finished, problems.count,
+                                       problem.id, result.answer(search.rule) ?? "none", problem.answer,
+                                       record.isCorrect(search.rule, budget: result.solutions.count) ? "right" : "wrong",
+                                       right, records.count, result.accounting.seconds))
+            }
         }
         try report(records)
     }

@@ -21,6 +21,10 @@ struct Search: ParsableCommand {
     @Option(help: "The question.") var question: String
     @Option(help: "The right answer, for --prm verifier.") var expected: String?
     @OptionGroup var search: SearchOptions
+    @Option(help: "Write the search tree (every step with its tokens, text, score, fate and KV pages) here as JSON.")
+    var tree: String?
+    @Option(name: .customLong("tree-html"), help: "Write the search tree here as a self-contained HTML page.")
+    var treeHTML: String?
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -35,6 +39,10 @@ struct Search: ParsableCommand {
         let r = try search.run(question: question, expected: expected, model: session.model, tokenizer: session.tokenizer)
         let chosen = r.answer(search.rule)
         let a = r.accounting
+        if let t = r.tree {
+            if let tree { try TreeFiles.writeJSON(t, to: tree) }
+            if let treeHTML { try TreeFiles.writeHTML(t, title: "\(search.strategy.rawValue) · \(question)", to: treeHTML) }
+        }
         if json {
             try Terminal.json([
                 "answer": chosen as Any, "strategy": r.strategy, "n": search.n, "prm": search.prm.rawValue,
@@ -44,7 +52,8 @@ struct Search: ParsableCommand {
                     ["text": s.text, "answer": s.answer as Any, "score": s.score, "end": s.end.rawValue,
                      "steps": s.steps.map { ["text": $0.text, "score": $0.score, "mean_logprob": $0.meanLogProbability] }]
                 },
-                "tokens_prefilled": a.tokensPrefilled, "tokens_decoded": a.tokensDecoded, "forward_steps": a.forwardSteps,
+                "tokens_prefilled": a.tokensPrefilled, "tokens_decoded": a.tokensDecoded, "scorer_tokens": a.scorerTokens,
+                "forward_steps": a.forwardSteps,
                 "peak_kv_bytes": a.peakKVBytes, "seconds": a.seconds,
             ])
             return
@@ -60,7 +69,8 @@ struct Search: ParsableCommand {
             }
         }
         print("answer: \(chosen ?? "none")")
-        Terminal.status(String(format: "prefilled %d, decoded %d tokens in %d steps, peak KV %.1f MiB, %.1f s", a.tokensPrefilled,
-                               a.tokensDecoded, a.forwardSteps, Double(a.peakKVBytes) / 1_048_576, a.seconds))
+        Terminal.status(String(format: "prefilled %d, decoded %d, scorer %d tokens in %d steps, peak KV %.1f MiB, %.1f s",
+                               a.tokensPrefilled, a.tokensDecoded, a.scorerTokens, a.forwardSteps, Double(a.peakKVBytes) / 1_048_576,
+                               a.seconds))
     }
 }

@@ -18,10 +18,17 @@ struct SearchOptions: ParsableArguments {
     @Option(help: "Choice among solutions: vanilla, weighted or majority.") var select: Selection = .weighted
     @Option(help: "Sampling temperature.") var temperature: Float = 0.8
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold.") var topP: Float = 1.0
+    @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens (0: all).") var topK = 0
+    @Option(name: .customLong("min-p"), help: "Drop tokens less likely than this fraction of the top one.") var minP: Float = 0
+    @Option(help: "System text of the math prompt (default: the built-in one).") var system: String?
+    @Option(help: "Worked examples for the prompt: JSON Lines of {\"question\", \"solution\"} (default: two built-in ones).")
+    var examples: String?
     @Option(help: "Seed; each new branch takes the next one.") var seed: UInt64 = 0
     @Option(name: .customLong("max-tokens"), help: "Most tokens per solution.") var maxTokens = 96
     @Option(help: "Step delimiter in the decoded text (\\n escapes allowed). The default math prompt writes one calculation per line.")
     var delimiter = "\\n"
+    @Option(help: "Greedy steps rolled out on a fork of each candidate step before scoring it (beam, dvts); the candidate gets the continuation's score.")
+    var lookahead = 0
     @Flag(name: .customLong("no-fork"), help: "Prefill the prompt (and everything generated) for every new branch instead of forking, as the reference does.")
     var noFork = false
 
@@ -29,49 +36,79 @@ struct SearchOptions: ParsableArguments {
         guard (1...4096).contains(n) else { throw ValidationError("--n must be between 1 and 4096") }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be ≥ 1") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
+        guard topK >= 0, (0...1).contains(minP) else { throw ValidationError("--top-k must be ≥ 0 and --min-p in [0, 1]") }
         guard !delimiter.isEmpty else { throw ValidationError("--delimiter cannot be empty") }
         if strategy == .beam || strategy == .dvts {
             guard beamWidth >= 1, n >= beamWidth, n % beamWidth == 0 else {
                 throw ValidationError("--n must be a multiple of --beam-width (\(beamWidth)) and at least as large")
             }
             guard maxDepth >= 1 else { throw ValidationError("--max-depth must be ≥ 1") }
+            guard (0...16).contains(lookahead) else { throw ValidationError("--lookahead must be between 0 and 16") }
+        } else if lookahead > 0 {
+            throw ValidationError("--lookahead applies to --strategy beam and dvts")
         }
     }
 
     /// The rule whose pick is the answer (greedy has one solution: its own).
     var rule: Selection { strategy == .greedy ? .vanilla : select }
 
+    func mathPrompt() throws -> MathPrompt {
+        var prompt = MathPrompt()
+        if let system { prompt.system = system }
+        if let examples {
+            guard let text = try? String(contentsOfFile: examples, encoding: .utf8) else { throw CLIError.unreadable(examples) }
+            prompt.examples = try MathPrompt.examples(jsonLines: text, source: examples)
+        }
+        return prompt
+    }
+
     /// Runs the configured search on one question. `expected` feeds the verifier scorer.
     func run(question: String, expected: String?, model: LlamaModel, tokenizer: LoadedTokenizer) throws -> SearchResult {
+        try run([(question, expected)], model: model, tokenizer: tokenizer)[0]
+    }
+
+    /// Runs the configured search on several questions at once, all in one batch over one KV cache.
+    func run(_ questions: [(question: String, expected: String?)], model: LlamaModel, tokenizer: LoadedTokenizer) throws -> [SearchResult] {
         guard let template = tokenizer.chatTemplate else {
             throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3)")
         }
         let tok = tokenizer.tokenizer
-        let prompt = tok.encode(MathPrompt().render(question: question, template: template))
-        let scorer: any StepScorer
-        switch prm {
-        case .likelihood: scorer = LikelihoodScorer()
-        case .checker: scorer = CheckerScorer()
-        case .chain: scorer = ChainCheckerScorer(question: question)
-        case .verifier:
-            guard let expected else { throw ValidationError("--prm verifier needs the expected answer") }
-            scorer = VerifierScorer(expected: expected)
+        let format = try mathPrompt()
+        let problems: [SearchProblem] = try questions.map { q in
+            SearchProblem(prompt: tok.encode(format.render(question: q.question, template: template)),
+                          scorer: try stepScorer(question: q.question, expected: q.expected))
         }
         let steps = delimiter.replacingOccurrences(of: "\\n", with: "\n")
-        let sampling = SamplingParameters(temperature: temperature, topK: 0, topP: topP, minP: 0, seed: seed)
-        // Live sequences at once: up to 2N while expanding, each with its own prompt without forking.
-        let live = strategy == .greedy ? 1 : 2 * n
-        let policy = try ModelPolicy(model: model, tokenizer: tok,
-                                     capacityTokens: (noFork ? live : 1) * prompt.count + live * (maxTokens + 32) + 64)
+        let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
+        // Live sequences at once per problem: up to 2N while expanding (3N with look-ahead), each with its
+        // own prompt without forking.
+        let live = strategy == .greedy ? 1 : (lookahead > 0 ? 3 : 2) * n
+        let longest = problems.map(\.prompt.count).max() ?? 0
+        let perProblem = (noFork ? live : 1) * longest + live * (maxTokens + 32) + 64
+        let policy = try ModelPolicy(model: model, tokenizer: tok, capacityTokens: problems.count * perProblem)
+        let scorer = problems[0].scorer  // the default; each problem brings its own
         let settings = { StepSearchSettings(n: n, width: beamWidth, sampling: sampling, maxTokens: maxTokens, delimiter: steps,
-                                            scorer: scorer, aggregation: aggregate, maxDepth: maxDepth, fork: !noFork) }
+                                            scorer: scorer, aggregation: aggregate, maxDepth: maxDepth, fork: !noFork,
+                                            lookahead: lookahead) }
         switch strategy {
-        case .greedy: return try BestOfN.greedy(maxTokens: maxTokens, delimiter: steps, scorer: scorer).run(policy: policy, prompt: prompt)
+        case .greedy:
+            return try BestOfN.greedy(maxTokens: maxTokens, delimiter: steps, scorer: scorer).run(policy: policy, problems: problems)
         case .bestOfN:
             return try BestOfN(n: n, sampling: sampling, maxTokens: maxTokens, delimiter: steps, scorer: scorer, aggregation: aggregate,
-                               fork: !noFork).run(policy: policy, prompt: prompt)
-        case .beam: return try BeamSearch(settings()).run(policy: policy, prompt: prompt)
-        case .dvts: return try DVTS(settings()).run(policy: policy, prompt: prompt)
+                               fork: !noFork).run(policy: policy, problems: problems)
+        case .beam: return try BeamSearch(settings()).run(policy: policy, problems: problems)
+        case .dvts: return try DVTS(settings()).run(policy: policy, problems: problems)
+        }
+    }
+
+    func stepScorer(question: String, expected: String?) throws -> any StepScorer {
+        switch prm {
+        case .likelihood: return LikelihoodScorer()
+        case .checker: return CheckerScorer()
+        case .chain: return ChainCheckerScorer(question: question)
+        case .verifier:
+            guard let expected else { throw ValidationError("--prm verifier needs the expected answer") }
+            return VerifierScorer(expected: expected)
         }
     }
 }

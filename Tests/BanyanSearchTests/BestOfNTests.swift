@@ -101,7 +101,17 @@ final class ScriptedPolicy: SearchPolicy {
         #expect(Aggregation.min.apply([0.2, 0.9]) == 0.2)
         #expect(abs(Aggregation.prod.apply([0.5, 0.5]) - 0.25) < 1e-12)
         #expect(abs(Aggregation.mean.apply([0.2, 0.6]) - 0.4) < 1e-12)
-        // With `last`, the checker sees only the answer line: both answers tie at 1, so weighted follows counts.
+    }
+
+    @Test func weightedFallsBackToTheVoteOnEqualWeights() {
+        func solution(_ answer: String, _ score: Double) -> Solution {
+            Solution(steps: [], text: "Answer: \(answer)", answer: answer, score: score, end: .endOfGeneration)
+        }
+        // Every sample failed the checker: the weights tie at 0, so the vote decides, not the first sample.
+        #expect(Selection.weighted.pick([solution("4", 0), solution("5", 0), solution("5", 0)]) == "5")
+        // Unequal weights still win over votes.
+        #expect(Selection.weighted.pick([solution("4", 1), solution("5", 0.4), solution("5", 0.4)]) == "4")
+        #expect(Selection.vanilla.pick([solution("4", 0), solution("5", 0), solution("5", 0)]) == "4")
     }
 
     @Test func verifierScoresTheFinalAnswer() throws {

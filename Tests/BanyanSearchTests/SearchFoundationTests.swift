@@ -43,14 +43,17 @@ import Testing
             var value = Int(tokens[0])!
             for i in stride(from: 1, to: tokens.count, by: 2) {
                 value = tokens[i] == "+" ? value + Int(tokens[i + 1])! : value - Int(tokens[i + 1])!
+                #expect(value >= 0, "running value below zero in \(p.question)")
             }
             #expect(String(value) == p.answer, "\(p.question)")
         }
+        let signed = try ProblemSet.load("arith:operands=4,digits=1,ops=-,count=50,seed=7,negatives=true")
+        #expect(signed.contains { $0.answer.hasPrefix("-") })
         let two = try ProblemSet.load("arith:operands=4,digits=2,ops=*,count=5,seed=1")
         #expect(two.allSatisfy { $0.question.contains("*") && $0.question.split(separator: " ").count == 9 })
     }
 
-    @Test(arguments: ["arith:operands=1", "arith:digits=x", "arith:ops=/", "arith:color=red", "arith:count"])
+    @Test(arguments: ["arith:operands=1", "arith:digits=x", "arith:ops=/", "arith:color=red", "arith:count", "arith:negatives=maybe"])
     func badSpecsAreClearErrors(spec: String) {
         #expect(throws: ProblemSetError.self) { try ProblemSet.load(spec) }
     }

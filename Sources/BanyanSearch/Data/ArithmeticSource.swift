@@ -12,6 +12,9 @@ public struct ArithmeticSource: Sendable, Equatable {
     public var operators: [Character] = ["+", "-"]
     public var count = 200
     public var seed: UInt64 = 7
+    /// Whether running values may go below zero. Off by default: a subtraction draws a number no larger
+    /// than the running value (as the prior calibration did), since the small model cannot do negatives.
+    public var negatives = false
 
     public init() {}
 
@@ -31,6 +34,9 @@ public struct ArithmeticSource: Sendable, Equatable {
             case "operands": operands = try int(2...12)
             case "digits": digits = try int(1...6)
             case "count": count = try int(1...1_000_000)
+            case "negatives":
+                guard let v = Bool(value) else { throw .badSpec(spec, reason: "negatives takes true or false") }
+                negatives = v
             case "seed":
                 guard let v = UInt64(value) else { throw .badSpec(spec, reason: "seed must be a non-negative integer") }
                 seed = v
@@ -41,7 +47,7 @@ public struct ArithmeticSource: Sendable, Equatable {
                 }
                 operators = Array(Set(ops)).sorted()
             default:
-                throw .badSpec(spec, reason: "unknown key \(key) (operands, digits, ops, count, seed)")
+                throw .badSpec(spec, reason: "unknown key \(key) (operands, digits, ops, count, seed, negatives)")
             }
         }
     }
@@ -54,12 +60,18 @@ public struct ArithmeticSource: Sendable, Equatable {
         return (0..<count).map { i in
             var numbers = [low + Int(random.next() % UInt64(high - low + 1))]
             var ops: [Character] = []
-            for _ in 1..<operands {
-                ops.append(operators[Int(random.next() % UInt64(operators.count))])
-                numbers.append(low + Int(random.next() % UInt64(high - low + 1)))
-            }
             var value = numbers[0]
-            for (op, n) in zip(ops, numbers.dropFirst()) { value = ArithmeticSource.apply(op, value, n) }
+            for _ in 1..<operands {
+                var op = operators[Int(random.next() % UInt64(operators.count))]
+                var n = low + Int(random.next() % UInt64(high - low + 1))
+                if op == "-" && !negatives && n > value {
+                    // Keep the running value ≥ 0: a smaller number if one has the digits, else add.
+                    if value >= low { n = low + Int(random.next() % UInt64(value - low + 1)) } else { op = "+" }
+                }
+                ops.append(op)
+                numbers.append(n)
+                value = ArithmeticSource.apply(op, value, n)
+            }
             var expression = "\(numbers[0])"
             for (op, n) in zip(ops, numbers.dropFirst()) { expression += " \(op) \(n)" }
             return Problem(id: "arith-\(seed)-\(i)", question: "What is \(expression)?", answer: String(value))

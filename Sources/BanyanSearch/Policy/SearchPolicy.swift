@@ -11,6 +11,9 @@ public protocol SearchPolicy: AnyObject {
     func bytes(of token: Int32) -> [UInt8]
     /// Prefills `prompt` as a new sequence; returns it and the logits for its next token.
     func start(_ prompt: [Int32]) throws -> (SequenceID, [Float])
+    /// Prefills several prompts; for each, its sequence, next-token logits and the prompt tokens computed
+    /// for it (a policy may compute a prefix the prompts share once, counted on the first).
+    func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)]
     /// `count` sequences sharing `sequence`'s history (and its KV, for the real model).
     func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID]
     /// Appends one token to each sequence, all in one step; returns each one's next-token logits.
@@ -18,6 +21,25 @@ public protocol SearchPolicy: AnyObject {
     func free(_ sequence: SequenceID) throws
     /// Physical KV bytes held now (0 where there is no cache).
     var kvBytes: Int { get }
+    /// Physical KV bytes the given sequences hold together (shared pages counted once).
+    func kvBytes(of sequences: [SequenceID]) -> Int
+    /// Tokens in a sequence so far.
+    func length(of sequence: SequenceID) -> Int
+    /// The KV pages holding the given positions of a sequence (those written so far).
+    func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32]
+}
+
+extension SearchPolicy {
+    public func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
+        try prompts.map { p in
+            let (s, l) = try start(p)
+            return (s, l, p.count)
+        }
+    }
+
+    public func kvBytes(of sequences: [SequenceID]) -> Int { 0 }
+    public func length(of sequence: SequenceID) -> Int { 0 }
+    public func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32] { [] }
 }
 
 /// The model and its paged KV cache as a search policy.
@@ -48,6 +70,26 @@ public final class ModelPolicy: SearchPolicy {
         return (s, Array(out[0].logitsRow()))
     }
 
+    /// The prompts' common prefix (the few-shot examples, in a batch of problems) is prefilled once and
+    /// forked; every prompt's own suffix then goes through one batched step.
+    public func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
+        guard prompts.count > 1 else { return try prompts.map { p in let (s, l) = try start(p); return (s, l, p.count) } }
+        var shared = prompts[0].count
+        for p in prompts.dropFirst() { shared = min(shared, zip(prompts[0], p).prefix { $0 == $1 }.count) }
+        shared = min(shared, prompts.map(\.count).min()! - 1)  // every prompt keeps a token of its own
+        var sequences: [SequenceID]
+        if shared > 0 {
+            let root = cache.createSequence()
+            _ = try model.step([StepInput(sequence: root, tokens: Array(prompts[0][..<shared]))], cache: cache)
+            sequences = try cache.fork(root, count: prompts.count)
+            try cache.free(root)
+        } else {
+            sequences = prompts.map { _ in cache.createSequence() }
+        }
+        let out = try model.step(zip(sequences, prompts).map { StepInput(sequence: $0, tokens: Array($1[shared...])) }, cache: cache)
+        return prompts.indices.map { i in (sequences[i], Array(out[i].logitsRow()), prompts[i].count - shared + (i == 0 ? shared : 0)) }
+    }
+
     public func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID] { try cache.fork(sequence, count: count) }
 
     public func advance(_ pairs: [(SequenceID, Int32)]) throws -> [[Float]] {
@@ -57,4 +99,19 @@ public final class ModelPolicy: SearchPolicy {
     public func free(_ sequence: SequenceID) throws { try cache.free(sequence) }
 
     public var kvBytes: Int { cache.physicalBytes }
+
+    public func kvBytes(of sequences: [SequenceID]) -> Int {
+        var pages = Set<Int32>()
+        for s in sequences { pages.formUnion((try? cache.blockTable(of: s)) ?? []) }
+        return pages.count * cache.geometry.pageBytes
+    }
+
+    public func length(of sequence: SequenceID) -> Int { (try? cache.length(of: sequence)) ?? 0 }
+
+    public func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32] {
+        guard let table = try? cache.blockTable(of: sequence), !positions.isEmpty else { return [] }
+        let size = cache.geometry.pageSize
+        let pages = (positions.lowerBound / size)...((positions.upperBound - 1) / size)
+        return pages.filter { $0 < table.count }.map { table[$0] }
+    }
 }

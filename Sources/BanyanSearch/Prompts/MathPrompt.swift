@@ -1,11 +1,12 @@
 import BanyanTokenizer
+import Foundation
 
 /// The prompt that makes a small model usable on arithmetic: a chat turn with worked examples in the
 /// step format the checker reads (one `x op y = z` calculation per line, then `Answer: N`). The 135M
 /// default model rambles zero-shot but follows this format. Users can give their own system text and
 /// examples.
 public struct MathPrompt: Sendable, Equatable {
-    public struct Example: Sendable, Equatable {
+    public struct Example: Sendable, Equatable, Codable {
         public var question: String
         public var solution: String
         public init(question: String, solution: String) {
@@ -29,6 +30,18 @@ public struct MathPrompt: Sendable, Equatable {
         Example(question: "Tom has 6 apples. He buys 7 more and eats 2. How many apples does he have?",
                 solution: "6 + 7 = 13\n13 - 2 = 11\nAnswer: 11"),
     ]
+
+    /// Worked examples from JSON Lines, one `{"question": …, "solution": …}` per line.
+    public static func examples(jsonLines text: String, source: String) throws(ProblemSetError) -> [Example] {
+        var examples: [Example] = []
+        for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            guard let e = try? JSONDecoder().decode(Example.self, from: Data(line.utf8)) else {
+                throw .badSpec(source, reason: "line \(i + 1) is not a worked example {\"question\": …, \"solution\": …}")
+            }
+            examples.append(e)
+        }
+        return examples
+    }
 
     /// The conversation up to the start of the assistant's solution, rendered with the model's template.
     public func render(question: String, template: ChatTemplate) -> String {

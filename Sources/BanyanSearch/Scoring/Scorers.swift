@@ -126,7 +126,7 @@ public enum Aggregation: String, Sendable, Codable, CaseIterable {
 public enum Selection: String, Sendable, Codable, CaseIterable {
     /// The single highest-scoring solution.
     case vanilla
-    /// The answer with the largest sum of solution scores.
+    /// The answer with the largest sum of solution scores (ties: the most votes).
     case weighted
     /// The most frequent answer.
     case majority
@@ -140,14 +140,17 @@ public enum Selection: String, Sendable, Codable, CaseIterable {
             for s in answered where best == nil || s.score > best!.score { best = s }
             return best?.answer
         case .weighted, .majority:
-            var order: [String] = [], totals: [String: Double] = [:], first: [String: String] = [:]
+            var order: [String] = [], totals: [String: Double] = [:], votes: [String: Int] = [:], first: [String: String] = [:]
             for s in answered {
                 let key = AnswerEquivalence.key(s.answer!)
                 if totals[key] == nil { order.append(key); first[key] = s.answer! }
                 totals[key, default: 0] += self == .weighted ? s.score : 1
+                votes[key, default: 0] += 1
             }
+            // Equal weights (for example every sample failing a 0/1 checker) fall back to the vote.
+            func better(_ a: String, _ b: String) -> Bool { totals[a]! != totals[b]! ? totals[a]! > totals[b]! : votes[a]! > votes[b]! }
             var bestKey: String?
-            for key in order where bestKey == nil || totals[key]! > totals[bestKey!]! { bestKey = key }
+            for key in order where bestKey == nil || better(key, bestKey!) { bestKey = key }
             return bestKey.flatMap { first[$0] }
         }
     }

@@ -10,14 +10,29 @@ public struct SearchResult: Sendable, Codable {
     /// `picks[rule][k]`: the answer `rule` picks from the first k solutions, k = 1, 2, 4, … ≤ N.
     public var picks: [String: [Int: String]]
     public var accounting: SearchAccounting
+    /// Every step the search sampled, with scores and fates.
+    public var tree: SearchTree?
 
     public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[solutions.count] ?? nil }
 
-    public init(strategy: String, solutions: [Solution], picks: [String: [Int: String]], accounting: SearchAccounting) {
+    public init(strategy: String, solutions: [Solution], picks: [String: [Int: String]], accounting: SearchAccounting,
+                tree: SearchTree? = nil) {
         self.strategy = strategy
         self.solutions = solutions
         self.picks = picks
         self.accounting = accounting
+        self.tree = tree
+    }
+}
+
+/// One problem of a batched search: its prompt and the scorer that judges its steps (scorers such as the
+/// chain checker or the verifier know the problem).
+public struct SearchProblem: Sendable {
+    public var prompt: [Int32]
+    public var scorer: any StepScorer
+    public init(prompt: [Int32], scorer: any StepScorer) {
+        self.prompt = prompt
+        self.scorer = scorer
     }
 }
 
@@ -51,19 +66,36 @@ public struct BestOfN: Sendable {
     }
 
     public func run(policy: SearchPolicy, prompt: [Int32]) throws -> SearchResult {
+        try run(policy: policy, problems: [SearchProblem(prompt: prompt, scorer: scorer)])[0]
+    }
+
+    /// Several problems at once: all their samples advance together in one batched step. Each problem's
+    /// result is what it would be alone (same seeds; the engine's rows do not depend on the batch).
+    public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         precondition(n >= 1, "Best-of-N needs n ≥ 1")
         let start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: maxTokens, accounting: SearchAccounting())
-        // Branch i draws from its own generator (seed + i), so sub-budgets are prefixes of one run.
-        var seed = sampling.seed
-        var branches = try rollout.start(prompt, count: n, fork: fork, sampling: sampling, delimiter: delimiter, nextSeed: &seed)
+        var rollout = Rollout(policy: policy, maxTokens: maxTokens, problems: problems.count)
+        var branches: [Rollout.Branch] = []
+        let roots = try rollout.prefill(problems.map(\.prompt), sampling: sampling, delimiter: delimiter)
+        for (p, problem) in problems.enumerated() {
+            // Branch i draws from its own generator (seed + i), so sub-budgets are prefixes of one run.
+            var seed = sampling.seed
+            branches += try rollout.start(roots[p], prompt: problem.prompt, count: n, fork: fork, sampling: sampling, nextSeed: &seed)
+        }
         try rollout.run(&branches)
         for b in branches { try policy.free(b.sequence) }
-        let solutions = branches.map { Rollout.solution($0, scorer: scorer, aggregation: aggregation) }
-        rollout.accounting.seconds = MonotonicClock.seconds() - start
-        return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
-                            picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: n)),
-                            accounting: rollout.accounting)
+        let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
+        return problems.indices.map { p in
+            let solutions = branches.filter { $0.owner == p }.map { b in
+                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: aggregation)
+                rollout.complete(b, answer: s.answer)
+                return s
+            }
+            rollout.accounting[p].seconds = seconds
+            return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
+                                picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: n)),
+                                accounting: rollout.accounting[p], tree: rollout.trees[p])
+        }
     }
 }
 

@@ -4,15 +4,19 @@ import BanyanKernels
 import Foundation
 
 /// Samples many branches in lockstep over the policy's forked sequences: each round samples one token
-/// per live branch and advances them all in one batched step. Steps are cut in token space where the
-/// decoded bytes reach the delimiter.
+/// per live branch and advances them all in one batched step, whatever problem they belong to. Steps
+/// are cut in token space where the decoded bytes reach the delimiter. Each branch belongs to one
+/// problem (its `owner`), which has its own accounting and search tree.
 struct Rollout {
     struct Branch {
+        var owner: Int
         var sequence: SequenceID
         var logits: [Float]
         var sampler: Sampler
         var delimiter: StepDelimiter
         var steps: [SolutionStep] = []
+        /// The tree node of each closed step, parallel to `steps`.
+        var nodes: [Int] = []
         var stepTokens: [Int32] = []
         var stepBytes: [UInt8] = []
         var stepLogProbability = 0.0
@@ -23,20 +27,24 @@ struct Rollout {
         var tokenCount = 0
         /// Set when a step has just ended (in one-step mode the branch waits for the search to go on).
         var stepEnded = false
-
-        mutating func closeStep() {
-            guard !stepTokens.isEmpty else { return }
-            steps.append(SolutionStep(tokens: stepTokens, text: String(decoding: stepBytes, as: UTF8.self),
-                                      meanLogProbability: stepLogProbability / Double(stepTokens.count)))
-            stepTokens.removeAll()
-            stepBytes.removeAll()
-            stepLogProbability = 0
-        }
+        /// The node the next step hangs under, and the node of the step being sampled.
+        var parentNode = SearchTree.root
+        var openNode: Int?
+        /// The score a look-ahead found for this branch (used instead of its own steps' score).
+        var lookaheadScore: Double?
     }
 
     let policy: SearchPolicy
     let maxTokens: Int
-    var accounting: SearchAccounting
+    var accounting: [SearchAccounting]
+    var trees: [SearchTree] = []
+
+    init(policy: SearchPolicy, maxTokens: Int, problems: Int) {
+        self.policy = policy
+        self.maxTokens = maxTokens
+        accounting = Array(repeating: SearchAccounting(), count: problems)
+        trees = Array(repeating: SearchTree(promptTokens: 0), count: problems)
+    }
 
     /// Advances branches until each has ended (end of generation or `maxTokens`) or, with `oneStep`,
     /// has finished its current step. A branch's last token is always fed to the model, so its logits
@@ -49,9 +57,12 @@ struct Rollout {
             for i in branches.indices where branches[i].end == nil && !branches[i].stepEnded {
                 let token = branches[i].sampler.sample(branches[i].logits[...])
                 if policy.endOfGeneration.contains(token) {
-                    branches[i].closeStep()
+                    closeStep(&branches[i])
                     branches[i].end = .endOfGeneration
                     continue
+                }
+                if branches[i].openNode == nil {
+                    branches[i].openNode = trees[branches[i].owner].add(under: branches[i].parentNode)
                 }
                 let piece = policy.bytes(of: token)
                 branches[i].stepTokens.append(token)
@@ -61,11 +72,11 @@ struct Rollout {
                 branches[i].stepLogProbability += Rollout.logProbability(of: token, in: branches[i].logits)
                 branches[i].tokenCount += 1
                 if branches[i].delimiter.append(piece) {
-                    branches[i].closeStep()
+                    closeStep(&branches[i])
                     if oneStep { branches[i].stepEnded = true }
                 }
                 if branches[i].tokenCount >= maxTokens {
-                    branches[i].closeStep()
+                    closeStep(&branches[i])
                     branches[i].end = .maxTokens
                     continue
                 }
@@ -74,27 +85,58 @@ struct Rollout {
             }
             guard !pairs.isEmpty else { break }
             let logits = try policy.advance(pairs)
-            accounting.forwardSteps += 1
-            accounting.tokensDecoded += pairs.count
-            accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
+            var fed: [Int: Int] = [:]
+            for i in live { fed[branches[i].owner, default: 0] += 1 }
+            for (owner, count) in fed {
+                accounting[owner].forwardSteps += 1
+                accounting[owner].tokensDecoded += count
+                let held = policy.kvBytes(of: branches.filter { $0.owner == owner }.map(\.sequence))
+                accounting[owner].peakKVBytes = max(accounting[owner].peakKVBytes, held)
+            }
             for (k, i) in live.enumerated() { branches[i].logits = logits[k] }
         }
     }
 
-    /// The prompt prefilled once, as a branch with no tokens yet.
-    mutating func prefill(_ prompt: [Int32], sampling: SamplingParameters, delimiter: String) throws -> Branch {
-        let (s, logits) = try policy.start(prompt)
-        accounting.tokensPrefilled += prompt.count
-        accounting.forwardSteps += 1
-        accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
-        return Branch(sequence: s, logits: logits, sampler: Sampler(sampling), delimiter: StepDelimiter(delimiter))
+    /// Ends the step being sampled: it becomes a solution step and its tree node gets its content.
+    private mutating func closeStep(_ b: inout Branch) {
+        guard !b.stepTokens.isEmpty, let node = b.openNode else { return }
+        let step = SolutionStep(tokens: b.stepTokens, text: String(decoding: b.stepBytes, as: UTF8.self),
+                                meanLogProbability: b.stepLogProbability / Double(b.stepTokens.count))
+        b.steps.append(step)
+        b.nodes.append(node)
+        // The step's last token is fed after this, at position `length`.
+        let end = policy.length(of: b.sequence) + 1
+        trees[b.owner][node].tokens = step.tokens
+        trees[b.owner][node].text = step.text
+        trees[b.owner][node].meanLogProbability = step.meanLogProbability
+        trees[b.owner][node].kvPages = policy.kvPages(of: b.sequence, positions: (end - step.tokens.count)..<end)
+        b.parentNode = node
+        b.openNode = nil
+        b.stepTokens.removeAll()
+        b.stepBytes.removeAll()
+        b.stepLogProbability = 0
     }
 
-    /// `count` branches at the start of a solution, seeded in order from `nextSeed`: forks of one prefill
-    /// of the prompt, or, without forking, one prefill each (the first reuses the prefill itself).
-    mutating func start(_ prompt: [Int32], count: Int, fork: Bool, sampling: SamplingParameters, delimiter: String,
+    /// Every problem's prompt prefilled once (together, sharing what they have in common), as branches
+    /// with no tokens yet, one per problem in order; starts their trees.
+    mutating func prefill(_ prompts: [[Int32]], sampling: SamplingParameters, delimiter: String) throws -> [Branch] {
+        let started = try policy.start(prompts)
+        return prompts.indices.map { p in
+            let (s, logits, computed) = started[p]
+            trees[p] = SearchTree(promptTokens: prompts[p].count)
+            trees[p][SearchTree.root].kvPages = policy.kvPages(of: s, positions: 0..<prompts[p].count)
+            accounting[p].tokensPrefilled += computed
+            accounting[p].forwardSteps += 1
+            accounting[p].peakKVBytes = max(accounting[p].peakKVBytes, policy.kvBytes(of: [s]))
+            return Branch(owner: p, sequence: s, logits: logits, sampler: Sampler(sampling), delimiter: StepDelimiter(delimiter))
+        }
+    }
+
+    /// `count` branches at the start of a solution from a prefilled prompt, seeded in order from
+    /// `nextSeed`: forks of it, or, without forking, one prefill each (the first reuses the prefill itself).
+    mutating func start(_ root: Branch, prompt: [Int32], count: Int, fork: Bool, sampling: SamplingParameters,
                         nextSeed: inout UInt64) throws -> [Branch] {
-        var root = try prefill(prompt, sampling: sampling, delimiter: delimiter)
+        var root = root
         if fork {
             defer { try? policy.free(root.sequence) }
             return try expand(root, count: count, prompt: prompt, fork: true, sampling: sampling, nextSeed: &nextSeed)
@@ -117,11 +159,10 @@ struct Rollout {
         } else {
             for _ in 0..<count {
                 starts.append(try policy.start(prompt + b.tokens))
-                accounting.tokensPrefilled += prompt.count + b.tokens.count
-                accounting.forwardSteps += 1
+                accounting[b.owner].tokensPrefilled += prompt.count + b.tokens.count
+                accounting[b.owner].forwardSteps += 1
             }
         }
-        accounting.peakKVBytes = max(accounting.peakKVBytes, policy.kvBytes)
         return starts.map { s in
             var child = b
             (child.sequence, child.logits) = s
@@ -130,8 +171,53 @@ struct Rollout {
             nextSeed &+= 1
             child.sampler = Sampler(p)
             child.delimiter.reset()
+            child.lookaheadScore = nil
             return child
         }
+    }
+
+    /// Look-ahead: for each unfinished branch, `steps` more greedy steps on a fork (a re-prefill without
+    /// forking), scored as the branch's continuation; the branch keeps that score and the rollouts are
+    /// discarded. Their nodes stay in the tree, marked as look-ahead.
+    mutating func lookahead(_ branches: inout [Branch], steps: Int, prompt: (Int) -> [Int32], fork: Bool,
+                            scorer: (Int) -> any StepScorer, aggregation: Aggregation) throws {
+        guard steps > 0 else { return }
+        let open = branches.indices.filter { branches[$0].end == nil }
+        var probes: [Branch] = []
+        var unusedSeed: UInt64 = 0
+        for i in open {
+            probes += try expand(branches[i], count: 1, prompt: prompt(branches[i].owner), fork: fork, sampling: .greedy,
+                                 nextSeed: &unusedSeed)
+        }
+        for _ in 0..<steps where probes.contains(where: { $0.end == nil }) {
+            try run(&probes, oneStep: true)
+        }
+        for (i, probe) in zip(open, probes) {
+            branches[i].lookaheadScore = solution(probe, scorer: scorer(probe.owner), aggregation: aggregation).score
+            for node in probe.nodes.dropFirst(branches[i].nodes.count) { trees[probe.owner][node].status = .lookahead }
+            if let node = probe.openNode { trees[probe.owner][node].status = .lookahead }
+            try policy.free(probe.sequence)
+        }
+    }
+
+    /// A finished branch as a solution, its steps scored and aggregated; the scores go into its tree.
+    mutating func solution(_ b: Branch, scorer: any StepScorer, aggregation: Aggregation) -> Solution {
+        let s = Rollout.solution(b, scorer: scorer, aggregation: aggregation)
+        for (node, step) in zip(b.nodes, s.steps) { trees[b.owner][node].score = step.score }
+        return s
+    }
+
+    /// Marks a branch's newest step (the node the search judged it by).
+    mutating func mark(_ b: Branch, _ status: SearchTree.Status) {
+        guard let node = b.nodes.last else { return }
+        trees[b.owner][node].status = status
+    }
+
+    /// Marks a finished branch's last step as completed, with its answer.
+    mutating func complete(_ b: Branch, answer: String?) {
+        guard let node = b.nodes.last else { return }
+        trees[b.owner][node].status = .completed
+        trees[b.owner][node].answer = answer
     }
 
     /// A finished branch as a solution, its steps scored and aggregated.
@@ -148,8 +234,9 @@ struct Rollout {
     static func logProbability(of token: Int32, in logits: [Float]) -> Double {
         var top = -Float.infinity
         for l in logits where l > top { top = l }
+        // Float exps summed in Double: exact enough for a mean log-probability, half the cost.
         var total = 0.0
-        for l in logits { total += Foundation.exp(Double(l - top)) }
+        for l in logits { total += Double(Foundation.exp(l - top)) }
         return Double(logits[Int(token)] - top) - Foundation.log(total)
     }
 }

@@ -16,9 +16,15 @@ public struct StepSearchSettings: Sendable {
     /// Steps before every remaining branch is run to its end.
     public var maxDepth: Int
     public var fork: Bool
+    /// Greedy steps rolled out on a fork of each candidate before it is scored (0: none). The candidate
+    /// is judged by the score of its continuation; the rollout is then discarded.
+    public var lookahead: Int
+    /// Beam search keeps distinct partial solutions before repeats.
+    public var filterDuplicates: Bool
 
     public init(n: Int, width: Int, sampling: SamplingParameters, maxTokens: Int = 128, delimiter: String = "\n\n",
-                scorer: any StepScorer, aggregation: Aggregation = .last, maxDepth: Int = 40, fork: Bool = true) {
+                scorer: any StepScorer, aggregation: Aggregation = .last, maxDepth: Int = 40, fork: Bool = true,
+                lookahead: Int = 0, filterDuplicates: Bool = true) {
         precondition(width >= 1 && n >= width && n % width == 0, "the budget must be a multiple of the width")
         self.n = n
         self.width = width
@@ -29,14 +35,37 @@ public struct StepSearchSettings: Sendable {
         self.aggregation = aggregation
         self.maxDepth = max(1, maxDepth)
         self.fork = fork
+        self.lookahead = max(0, lookahead)
+        self.filterDuplicates = filterDuplicates
     }
 
-    func score(_ b: Rollout.Branch) -> Double { Rollout.solution(b, scorer: scorer, aggregation: aggregation).score }
+    /// Each branch's score (its look-ahead's, if it had one), written into the search tree too.
+    func scores(_ branches: [Rollout.Branch], scorer: any StepScorer, rollout: inout Rollout) -> [Double] {
+        branches.map { b in
+            let own = rollout.solution(b, scorer: scorer, aggregation: aggregation).score
+            return b.lookaheadScore ?? own
+        }
+    }
 
-    /// Indices of the `k` best-scored branches, best first (ties: the earlier branch).
-    func best(_ branches: [Rollout.Branch], _ k: Int) -> [Int] {
-        let scores = branches.map(score)
-        return Array(branches.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k))
+    /// Indices of the `k` best scores, best first (ties: the earlier branch). With `distinct`, branches
+    /// whose text repeats a better one's come only after every distinct text, so that identical samples
+    /// do not fill the beam (the reference's filter_duplicates).
+    static func best(_ scores: [Double], _ k: Int, distinct texts: [[UInt8]]? = nil) -> [Int] {
+        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        guard let texts else { return Array(order.prefix(k)) }
+        var seen = Set<[UInt8]>(), first: [Int] = [], repeats: [Int] = []
+        for i in order {
+            if seen.insert(texts[i]).inserted { first.append(i) } else { repeats.append(i) }
+        }
+        return Array((first + repeats).prefix(k))
+    }
+
+    /// Look-ahead for the unfinished branches, if configured.
+    func lookahead(_ branches: inout [Rollout.Branch], problems: [SearchProblem], rollout: inout Rollout) throws {
+        guard lookahead > 0 else { return }
+        let aggregation = aggregation
+        try rollout.lookahead(&branches, steps: lookahead, prompt: { problems[$0].prompt }, fork: fork,
+                              scorer: { problems[$0].scorer }, aggregation: aggregation)
     }
 }
 
@@ -49,38 +78,62 @@ public struct BeamSearch: Sendable {
     public init(_ settings: StepSearchSettings) { self.settings = settings }
 
     public func run(policy: SearchPolicy, prompt: [Int32]) throws -> SearchResult {
+        try run(policy: policy, problems: [SearchProblem(prompt: prompt, scorer: settings.scorer)])[0]
+    }
+
+    /// Several problems at once: every problem's beams advance together in one batched step; each
+    /// problem's result is what it would be alone.
+    public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         let c = settings, start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, accounting: SearchAccounting())
-        var nextSeed = c.sampling.seed
-        var active = try rollout.start(prompt, count: c.n, fork: c.fork, sampling: c.sampling, delimiter: c.delimiter,
-                                       nextSeed: &nextSeed)
-        var completed: [Rollout.Branch] = []
+        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, problems: problems.count)
+        var seeds = Array(repeating: c.sampling.seed, count: problems.count)
+        var active: [Rollout.Branch] = []
+        let roots = try rollout.prefill(problems.map(\.prompt), sampling: c.sampling, delimiter: c.delimiter)
+        for (p, problem) in problems.enumerated() {
+            active += try rollout.start(roots[p], prompt: problem.prompt, count: c.n, fork: c.fork, sampling: c.sampling,
+                                        nextSeed: &seeds[p])
+        }
+        var completed = Array(repeating: [Rollout.Branch](), count: problems.count)
         for depth in 0..<c.maxDepth where !active.isEmpty {
             try rollout.run(&active, oneStep: depth < c.maxDepth - 1)
             for b in active where b.end != nil {
-                completed.append(b)
+                completed[b.owner].append(b)
                 try policy.free(b.sequence)
             }
             active.removeAll { $0.end != nil }
             guard !active.isEmpty else { break }
-            let kept = c.best(active, c.n / c.width)
+            try c.lookahead(&active, problems: problems, rollout: &rollout)
             var next: [Rollout.Branch] = []
-            for i in kept {
-                next += try rollout.expand(active[i], count: c.width, prompt: prompt, fork: c.fork, sampling: c.sampling,
-                                           nextSeed: &nextSeed)
+            for p in problems.indices {
+                let mine = active.filter { $0.owner == p }
+                guard !mine.isEmpty else { continue }
+                let kept = StepSearchSettings.best(c.scores(mine, scorer: problems[p].scorer, rollout: &rollout), c.n / c.width,
+                                                   distinct: c.filterDuplicates ? mine.map(\.bytes) : nil)
+                for (i, b) in mine.enumerated() { rollout.mark(b, kept.contains(i) ? .kept : .pruned) }
+                for i in kept {
+                    next += try rollout.expand(mine[i], count: c.width, prompt: problems[p].prompt, fork: c.fork,
+                                               sampling: c.sampling, nextSeed: &seeds[p])
+                }
             }
             for b in active { try policy.free(b.sequence) }
             active = next
         }
         for b in active { try policy.free(b.sequence) }
-        let ranked = completed.indices.map { Rollout.solution(completed[$0], scorer: c.scorer, aggregation: c.aggregation) }
-            .enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
-            .prefix(c.n).map(\.element)
-        rollout.accounting.seconds = MonotonicClock.seconds() - start
-        return SearchResult(strategy: "beam", solutions: Array(ranked), picks: SearchResult.picks(Array(ranked), budgets: [ranked.count]),
-                            accounting: rollout.accounting)
+        let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
+        return problems.indices.map { p in
+            let solutions = completed[p].map { b in
+                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: c.aggregation)
+                rollout.complete(b, answer: s.answer)
+                return s
+            }
+            let ranked = solutions.enumerated()
+                .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+                .prefix(c.n).map(\.element)
+            rollout.accounting[p].seconds = seconds
+            return SearchResult(strategy: "beam", solutions: ranked, picks: SearchResult.picks(ranked, budgets: [ranked.count]),
+                                accounting: rollout.accounting[p], tree: rollout.trees[p])
+        }
     }
-
 }
 
 /// Diverse verifier tree search: N/M independent subtrees, each greedy with respect to the PRM: every
@@ -91,46 +144,68 @@ public struct DVTS: Sendable {
     public init(_ settings: StepSearchSettings) { self.settings = settings }
 
     public func run(policy: SearchPolicy, prompt: [Int32]) throws -> SearchResult {
+        try run(policy: policy, problems: [SearchProblem(prompt: prompt, scorer: settings.scorer)])[0]
+    }
+
+    /// Several problems at once, all subtrees of all problems growing together.
+    public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         let c = settings, start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, accounting: SearchAccounting())
-        var nextSeed = c.sampling.seed
-        let root = try rollout.prefill(prompt, sampling: c.sampling, delimiter: c.delimiter)
+        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, problems: problems.count)
+        var seeds = Array(repeating: c.sampling.seed, count: problems.count)
         let subtrees = c.n / c.width
-        var beams: [Rollout.Branch?] = try policy.fork(root.sequence, count: subtrees).map { s in
-            var b = root
-            b.sequence = s
-            return b
+        // Slot p * subtrees + t holds subtree t of problem p.
+        var beams: [Rollout.Branch?] = []
+        for root in try rollout.prefill(problems.map(\.prompt), sampling: c.sampling, delimiter: c.delimiter) {
+            beams += try policy.fork(root.sequence, count: subtrees).map { s in
+                var b = root
+                b.sequence = s
+                return b
+            }
+            try policy.free(root.sequence)
         }
-        try policy.free(root.sequence)
-        var done: [Rollout.Branch?] = Array(repeating: nil, count: subtrees)
+        var done: [Rollout.Branch?] = Array(repeating: nil, count: beams.count)
         for depth in 0..<c.maxDepth where beams.contains(where: { $0 != nil }) {
             // Every live subtree's M candidates grow one step together, in one batch.
-            var candidates: [Rollout.Branch] = [], owner: [Int] = []
-            for t in 0..<subtrees {
-                guard let b = beams[t] else { continue }
-                candidates += try rollout.expand(b, count: c.width, prompt: prompt, fork: c.fork, sampling: c.sampling,
-                                                 nextSeed: &nextSeed)
-                owner += Array(repeating: t, count: c.width)
+            var candidates: [Rollout.Branch] = [], slotOf: [Int] = []
+            for slot in beams.indices {
+                guard let b = beams[slot] else { continue }
+                candidates += try rollout.expand(b, count: c.width, prompt: problems[b.owner].prompt, fork: c.fork,
+                                                 sampling: c.sampling, nextSeed: &seeds[b.owner])
+                slotOf += Array(repeating: slot, count: c.width)
                 try policy.free(b.sequence)
             }
             try rollout.run(&candidates, oneStep: depth < c.maxDepth - 1)
-            for t in 0..<subtrees where beams[t] != nil {
-                let mine = candidates.indices.filter { owner[$0] == t }
-                let pick = mine[c.best(mine.map { candidates[$0] }, 1)[0]]
-                for i in mine where i != pick { try policy.free(candidates[i].sequence) }
+            try c.lookahead(&candidates, problems: problems, rollout: &rollout)
+            for slot in beams.indices where beams[slot] != nil {
+                let mine = candidates.indices.filter { slotOf[$0] == slot }
+                let owner = candidates[mine[0]].owner
+                let scores = c.scores(mine.map { candidates[$0] }, scorer: problems[owner].scorer, rollout: &rollout)
+                let pick = mine[StepSearchSettings.best(scores, 1)[0]]
+                for i in mine where i != pick {
+                    rollout.mark(candidates[i], .pruned)
+                    try policy.free(candidates[i].sequence)
+                }
                 if candidates[pick].end != nil {
                     try policy.free(candidates[pick].sequence)
-                    done[t] = candidates[pick]
-                    beams[t] = nil
+                    done[slot] = candidates[pick]
+                    beams[slot] = nil
                 } else {
-                    beams[t] = candidates[pick]
+                    rollout.mark(candidates[pick], .kept)
+                    beams[slot] = candidates[pick]
                 }
             }
         }
         for b in beams.compactMap({ $0 }) { try policy.free(b.sequence) }
-        let solutions = done.compactMap { $0 }.map { Rollout.solution($0, scorer: c.scorer, aggregation: c.aggregation) }
-        rollout.accounting.seconds = MonotonicClock.seconds() - start
-        return SearchResult(strategy: "dvts", solutions: solutions, picks: SearchResult.picks(solutions, budgets: [solutions.count]),
-                            accounting: rollout.accounting)
+        let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
+        return problems.indices.map { p in
+            let solutions = done[(p * subtrees)..<((p + 1) * subtrees)].compactMap { $0 }.map { b in
+                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: c.aggregation)
+                rollout.complete(b, answer: s.answer)
+                return s
+            }
+            rollout.accounting[p].seconds = seconds
+            return SearchResult(strategy: "dvts", solutions: solutions, picks: SearchResult.picks(solutions, budgets: [solutions.count]),
+                                accounting: rollout.accounting[p], tree: rollout.trees[p])
+        }
     }
 }
