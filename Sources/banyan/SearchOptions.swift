@@ -16,7 +16,7 @@ struct SearchOptions: ParsableArguments {
     var prm: PRM = .checker
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate: Aggregation = .min
     @Option(help: "Choice among solutions: vanilla, weighted or majority.") var select: Selection = .weighted
-    @Option(help: "Sampling temperature.") var temperature: Float = 0.8
+    @Option(help: "Sampling temperature (0.7: as the prior calibration of this model).") var temperature: Float = 0.7
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold.") var topP: Float = 1.0
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens (0: all).") var topK = 0
     @Option(name: .customLong("min-p"), help: "Drop tokens less likely than this fraction of the top one.") var minP: Float = 0

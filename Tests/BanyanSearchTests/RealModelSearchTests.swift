@@ -29,4 +29,24 @@ import Testing
         print("search: answers \(forked.solutions.map { $0.answer ?? "-" }), scores \(forked.solutions.map(\.score)), "
               + "prefilled \(forked.accounting.tokensPrefilled) vs \(plain.accounting.tokensPrefilled)")
     }
+
+    /// Problems batched together (their few-shot prefix prefilled once and forked, their samples sharing
+    /// every step) give each problem the solutions it gets alone.
+    @Test func batchedProblemsEqualEachAlone() throws {
+        let tok = Self.loaded.tokenizer
+        let questions = ["What is 6 + 3 - 4?", "What is 9 - 5 + 2?", "What is 2 + 7 - 1?"]
+        let prompts = questions.map { tok.encode(MathPrompt().render(question: $0, template: Self.loaded.chatTemplate!)) }
+        let search = BestOfN(n: 2, sampling: SamplingParameters(temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 5),
+                             maxTokens: 32, delimiter: "\n", scorer: CheckerScorer(), aggregation: .min)
+        let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 3 * (prompts[0].count + 2 * 64))
+        let batched = try search.run(policy: policy, problems: prompts.map { SearchProblem(prompt: $0, scorer: CheckerScorer()) })
+        #expect(policy.cache.statistics.pagesUsed == 0, "every sequence freed")
+        let total = batched.reduce(0) { $0 + $1.accounting.tokensPrefilled }
+        #expect(total < prompts.reduce(0) { $0 + $1.count } / 2, "the shared prefix was prefilled once: \(total)")
+        for (prompt, result) in zip(prompts, batched) {
+            let alone = try search.run(policy: try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: prompt.count + 2 * 64),
+                                       prompt: prompt)
+            #expect(result.solutions == alone.solutions)
+        }
+    }
 }

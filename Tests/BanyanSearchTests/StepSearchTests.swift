@@ -132,3 +132,94 @@ final class TreePolicy: SearchPolicy {
         #expect(b.accounting.tokensPrefilled > 5 * a.accounting.tokensPrefilled)
     }
 }
+
+@Suite struct BeamSelectionTests {
+    @Test func distinctStepsComeBeforeRepeatsOfEqualScore() {
+        let texts: [[UInt8]] = [Array("a".utf8), Array("a".utf8), Array("b".utf8), Array("c".utf8)]
+        // Equal scores: the repeat of "a" waits behind "b"; a lower score still loses to a repeat.
+        #expect(StepSearchSettings.best([1, 1, 1, 0], 3, distinct: texts) == [0, 2, 1])
+        #expect(StepSearchSettings.best([1, 1, 1, 0], 3) == [0, 1, 2])
+    }
+}
+
+@Suite struct BatchTreeLookaheadTests {
+    static let sampling = StepSearchTests.sampling
+
+    func settings(_ n: Int, _ m: Int, lookahead: Int = 0) -> StepSearchSettings {
+        StepSearchSettings(n: n, width: m, sampling: Self.sampling, maxTokens: 64, scorer: CheckerScorer(), aggregation: .min,
+                           lookahead: lookahead)
+    }
+
+    @Test func batchedProblemsGetTheirOwnResults() throws {
+        let problems = [SearchProblem(prompt: StepSearchTests.prompt, scorer: CheckerScorer()),
+                        SearchProblem(prompt: StepSearchTests.prompt, scorer: VerifierScorer(expected: "6"))]
+        let policy = TreePolicy(StepSearchTests.tree)
+        let batched = try BeamSearch(settings(4, 2)).run(policy: policy, problems: problems)
+        #expect(policy.states.isEmpty)
+        for (problem, result) in zip(problems, batched) {
+            var alone = settings(4, 2)
+            alone.scorer = problem.scorer
+            let single = try BeamSearch(alone).run(policy: TreePolicy(StepSearchTests.tree), prompt: problem.prompt)
+            #expect(result.solutions == single.solutions)
+            #expect(result.accounting.tokensDecoded == single.accounting.tokensDecoded)
+        }
+        // The verifier prefers the path to 6, the checker the one to 5: each problem was judged by its own scorer.
+        #expect(batched[0].answer(.vanilla) == "5" && batched[1].answer(.vanilla) == "6")
+        let bon = BestOfN(n: 4, sampling: Self.sampling, maxTokens: 64, scorer: CheckerScorer())
+        let two = try bon.run(policy: TreePolicy(StepSearchTests.tree), problems: [problems[0], problems[0]])
+        #expect(two[0].solutions == two[1].solutions)
+        #expect(two[0].solutions == (try bon.run(policy: TreePolicy(StepSearchTests.tree), prompt: StepSearchTests.prompt)).solutions)
+    }
+
+    @Test func treeRecordsEveryStepAndItsFate() throws {
+        let r = try BeamSearch(settings(4, 2)).run(policy: TreePolicy(StepSearchTests.tree), prompt: StepSearchTests.prompt)
+        let tree = try #require(r.tree)
+        #expect(tree.count(.completed) == r.solutions.count)
+        #expect(tree.count(.pruned) > 0, "the wrong first lines were pruned")
+        for node in tree.nodes.dropFirst() {
+            let parent = try #require(node.parent)
+            #expect(tree.nodes[parent].children.contains(node.id) && node.depth == tree.nodes[parent].depth + 1)
+            #expect(!node.tokens.isEmpty && node.score != nil)
+            if node.status == .pruned { #expect(node.children.isEmpty) }
+        }
+        // Pruned first lines are exactly the wrong ones (score 0); completed leaves carry answers.
+        #expect(tree.nodes.filter { $0.depth == 1 && $0.status == .pruned }.allSatisfy { $0.score == 0 })
+        #expect(tree.nodes.filter { $0.status == .completed }.allSatisfy { $0.answer == "5" })
+        let html = try SearchTreePage(tree: tree, title: "t <1>").render()
+        #expect(html.contains("t &lt;1&gt;") && html.contains("class=\"n pruned\"") && html.contains("application/json"))
+    }
+
+    @Test func lookaheadScoresTheContinuation() throws {
+        // Both first lines are right; only the second line of path a is wrong. Without look-ahead the
+        // two tie after one step; with it, a is judged by its wrong continuation and pruned at once.
+        let tree: [String: [String]] = [
+            "": ["a) 2 + 2 = 4\n\n", "b) 2 + 2 = 4\n\n"],
+            "a) 2 + 2 = 4\n\n": ["4 + 1 = 6\n\n"],
+            "b) 2 + 2 = 4\n\n": ["4 + 1 = 5\n\n"],
+            "a) 2 + 2 = 4\n\n4 + 1 = 6\n\n": ["Answer: 6"],
+            "b) 2 + 2 = 4\n\n4 + 1 = 5\n\n": ["Answer: 5"],
+        ]
+        // Over several seeds: whenever path b was among the first candidates, look-ahead keeps only it;
+        // without look-ahead, some seeds keep path a.
+        var wrong = 0, judged = 0
+        for seed in 0..<12 as Range<UInt64> {
+            var s = settings(4, 4)
+            s.sampling.seed = seed
+            let plain = try BeamSearch(s).run(policy: TreePolicy(tree), prompt: StepSearchTests.prompt)
+            if plain.solutions.contains(where: { $0.answer == "6" }) { wrong += 1 }
+            var l = settings(4, 4, lookahead: 1)
+            l.sampling.seed = seed
+            let policy = TreePolicy(tree)
+            let ahead = try BeamSearch(l).run(policy: policy, prompt: StepSearchTests.prompt)
+            #expect(policy.states.isEmpty, "look-ahead forks are freed")
+            let t = try #require(ahead.tree)
+            let first = t.nodes.filter { $0.depth == 1 }.map(\.text)
+            guard first.contains(where: { $0.hasPrefix("b") }), first.contains(where: { $0.hasPrefix("a") }) else { continue }
+            judged += 1
+            #expect(ahead.solutions.allSatisfy { $0.answer == "5" }, "seed \(seed): \(ahead.solutions.map(\.text))")
+            #expect(t.nodes.contains { $0.status == .lookahead && $0.score == 0 }, "a's look-ahead found the wrong line")
+        }
+        #expect(judged > 0)
+        #expect(wrong > 0)
+    }
+}

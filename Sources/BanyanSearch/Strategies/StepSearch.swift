@@ -47,17 +47,22 @@ public struct StepSearchSettings: Sendable {
         }
     }
 
-    /// Indices of the `k` best scores, best first (ties: the earlier branch). With `distinct`, branches
-    /// whose text repeats a better one's come only after every distinct text, so that identical samples
-    /// do not fill the beam (the reference's filter_duplicates).
-    static func best(_ scores: [Double], _ k: Int, distinct texts: [[UInt8]]? = nil) -> [Int] {
-        let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        guard let texts else { return Array(order.prefix(k)) }
-        var seen = Set<[UInt8]>(), first: [Int] = [], repeats: [Int] = []
-        for i in order {
-            if seen.insert(texts[i]).inserted { first.append(i) } else { repeats.append(i) }
+    /// Indices of the `k` best scores, best first (ties: the earlier branch). With `distinct`, among equal
+    /// scores a branch whose text repeats an earlier one's comes after the distinct ones, so identical
+    /// samples do not fill the beam while different ones score as well (a lower score still loses).
+    public static func best(_ scores: [Double], _ k: Int, distinct texts: [[UInt8]]? = nil) -> [Int] {
+        var repeated = [Bool](repeating: false, count: scores.count)
+        if let texts {
+            var seen = Set<[UInt8]>()
+            for i in scores.indices.sorted(by: { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }) {
+                repeated[i] = !seen.insert(texts[i]).inserted
+            }
         }
-        return Array((first + repeats).prefix(k))
+        return Array(scores.indices.sorted {
+            if scores[$0] != scores[$1] { return scores[$0] > scores[$1] }
+            if repeated[$0] != repeated[$1] { return !repeated[$0] }
+            return $0 < $1
+        }.prefix(k))
     }
 
     /// Look-ahead for the unfinished branches, if configured.
