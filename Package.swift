@@ -41,11 +41,13 @@ let package = Package(
         .target(name: "BanyanKV", swiftSettings: fast),
         .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanKV"], swiftSettings: fast),
         .target(name: "BanyanGeneration", dependencies: ["BanyanModel", "BanyanTokenizer"]),
-        .target(name: "BanyanSearch", dependencies: ["BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"]),
+        .target(name: "BanyanSearch", dependencies: ["BanyanWeights", "BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"],
+                swiftSettings: fast),
         .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration", "BanyanSearch"]),
         .executableTarget(
             name: "banyan",
-            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            resources: [.copy("Resources")]
         ),
         // Seeded corruption sweeps over the readers, in their own process: Swift Testing records a
         // backtrace for every thrown error, which would make 20,000 rejected files take minutes.

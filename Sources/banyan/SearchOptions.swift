@@ -4,16 +4,35 @@ import Foundation
 
 /// The search settings `banyan search` and `banyan eval` share.
 struct SearchOptions: ParsableArguments {
+
     enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n", beam, dvts }
-    enum PRM: String, ExpressibleByArgument, CaseIterable { case likelihood, checker, chain, verifier }
+    /// A step scorer named on the command line: likelihood, checker, chain, verifier, head or head:PATH.
+    struct PRM: ExpressibleByArgument, Equatable {
+        enum Kind: String { case likelihood, checker, chain, verifier, head, selfVerification = "self" }
+        var kind: Kind
+        var path: String?
+        init?(argument: String) {
+            if argument.hasPrefix("head:") {
+                kind = .head
+                path = String(argument.dropFirst(5))
+                if path!.isEmpty { return nil }
+                return
+            }
+            guard let k = Kind(rawValue: argument) else { return nil }
+            kind = k
+        }
+        init(_ kind: Kind) { self.kind = kind }
+        var rawValue: String { path.map { "head:\($0)" } ?? kind.rawValue }
+        static var allValueStrings: [String] { ["likelihood", "checker", "chain", "verifier", "head", "head:PATH", "self"] }
+    }
 
     @Option(help: "greedy, best-of-n, beam or dvts.") var strategy: Strategy = .bestOfN
     @Option(help: "Budget: samples (best-of-n), beams (beam), subtrees × width (dvts).") var n = 8
     @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
     var beamWidth = 4
     @Option(name: .customLong("max-depth"), help: "Steps before every remaining branch runs to its end (beam, dvts).") var maxDepth = 40
-    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (each x op y = z line adds up), chain (for \"What is a op b op …?\": each line is the chain's next operation and the answer its value; exact labels), verifier (the known answer).")
-    var prm: PRM = .checker
+    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (each x op y = z line adds up), chain (for \"What is a op b op …?\": each line is the chain's next operation and the answer its value; exact labels), verifier (the known answer), head (the learned PRM head shipped for the default model, reading the policy's hidden states), head:PATH (a head from banyan train-prm), self (the policy asked on a fork whether each step is correct, scored by P(Yes)).")
+    var prm = PRM(.checker)
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate: Aggregation = .min
     @Option(help: "Choice among solutions: vanilla, weighted or majority.") var select: Selection = .weighted
     @Option(help: "Sampling temperature (0.7: as the prior calibration of this model).") var temperature: Float = 0.7
@@ -73,10 +92,12 @@ struct SearchOptions: ParsableArguments {
             throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3)")
         }
         let tok = tokenizer.tokenizer
+        let head = prm.kind == .head ? try PRMHeads.load(prm.path, model: model) : nil
+        let verifier = prm.kind == .selfVerification ? SelfVerifierPrompt.scorer(tokenizer: tok, template: template) : nil
         let format = try mathPrompt()
         let problems: [SearchProblem] = try questions.map { q in
             SearchProblem(prompt: tok.encode(format.render(question: q.question, template: template)),
-                          scorer: try stepScorer(question: q.question, expected: q.expected))
+                          scorer: try verifier ?? stepScorer(question: q.question, expected: q.expected, head: head))
         }
         let steps = delimiter.replacingOccurrences(of: "\\n", with: "\n")
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
@@ -101,15 +122,37 @@ struct SearchOptions: ParsableArguments {
         }
     }
 
-    func stepScorer(question: String, expected: String?) throws -> any StepScorer {
-        switch prm {
+    func stepScorer(question: String, expected: String?, head: PRMHead?) throws -> any StepScorer {
+        switch prm.kind {
         case .likelihood: return LikelihoodScorer()
         case .checker: return CheckerScorer()
         case .chain: return ChainCheckerScorer(question: question)
         case .verifier:
             guard let expected else { throw ValidationError("--prm verifier needs the expected answer") }
             return VerifierScorer(expected: expected)
+        case .head:
+            guard let head else { throw CLIError.invalid("the PRM head was not loaded") }
+            return HeadScorer(head: head)
+        case .selfVerification: throw CLIError.invalid("--prm self needs the model's tokenizer")
         }
+    }
+}
+
+/// The question self-verification asks after each step, in the model's chat template.
+enum SelfVerifierPrompt {
+    static let question = "Is the last line of your answer correct? Answer Yes or No."
+
+    static func scorer(tokenizer tok: Tokenizer, template: ChatTemplate) -> SelfVerificationScorer {
+        // The text between a partial assistant turn and the start of the model's reply.
+        let marker = "\u{1F333}PARTIAL"
+        let rendered = template.render([ChatMessage(role: "user", content: "q"), ChatMessage(role: "assistant", content: marker),
+                                        ChatMessage(role: "user", content: question)], addGenerationPrompt: true)
+        let suffix = rendered.components(separatedBy: marker).last ?? ""
+        func first(_ words: [String]) -> Set<Int32> {
+            Set(words.compactMap { tok.encode($0, parseSpecial: false, addSpecial: false).first })
+        }
+        return SelfVerificationScorer(question: tok.encode(suffix, parseSpecial: true, addSpecial: false),
+                                      yes: first(["Yes", " Yes", "yes"]), no: first(["No", " No", "no"]))
     }
 }
 

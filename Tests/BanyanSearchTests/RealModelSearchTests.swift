@@ -49,4 +49,33 @@ import Testing
             #expect(result.solutions == alone.solutions)
         }
     }
+
+    /// Steps carry the policy's hidden states when a scorer asks for them, and a head trained on them
+    /// scores search steps from those features with no extra forward pass.
+    @Test func stepFeaturesFeedALearnedHead() throws {
+        let tok = Self.loaded.tokenizer
+        let problems = try ProblemSet.load("arith:operands=3,digits=1,ops=+-,count=4,seed=3")
+        let prompts = problems.map { tok.encode(MathPrompt().render(question: $0.question, template: Self.loaded.chatTemplate!)) }
+        let sampling = SamplingParameters(temperature: 0.7, topK: 0, topP: 1, minP: 0, seed: 1)
+        let examples = try PRMDataset.collect(
+            policy: try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 4 * (prompts[0].count + 4 * 64)),
+            problems: problems, prompts: prompts, n: 4, sampling: sampling, maxTokens: 40, delimiter: "\n", batch: 4)
+        let width = Self.model.config.embeddingWidth
+        #expect(examples.count >= 8)
+        let rows = examples.flatMap(\.features)
+        #expect(rows.allSatisfy { $0.count == StepFeatures.dimension(width: width) })
+        // Calculation lines have an `=`: the state after it is captured (non-zero), and differs from the end state.
+        #expect(rows.contains { r in r[width..<(2 * width)].contains { $0 != 0 } && Array(r[0..<width]) != Array(r[width..<(2 * width)]) })
+        let y: [Float] = examples.flatMap { $0.exact.map { $0 ? 1 : 0 } }
+        var settings = PRMTraining.Settings()
+        settings.epochs = 50
+        let head = PRMTraining.fit(rows, y, settings: settings)
+        let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: prompts[0].count + 4 * 64)
+        let r = try BestOfN(n: 4, sampling: sampling, maxTokens: 40, delimiter: "\n", scorer: HeadScorer(head: head), aggregation: .min)
+            .run(policy: policy, prompt: prompts[0])
+        let steps = r.solutions.flatMap(\.steps)
+        #expect(steps.allSatisfy { $0.features != nil && $0.score > 0 && $0.score < 1 })
+        #expect(steps.allSatisfy { abs($0.score - head.probability($0.features!)) < 1e-12 })
+        #expect(Set(steps.map(\.score)).count > 1, "the head tells steps apart")
+    }
 }

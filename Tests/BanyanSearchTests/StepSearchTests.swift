@@ -223,3 +223,33 @@ final class TreePolicy: SearchPolicy {
         #expect(wrong > 0)
     }
 }
+
+/// A forking scorer that forks each branch (as a real verifier would), checks the step's arithmetic and
+/// reports 5 tokens of work per step.
+struct ForkCheckingScorer: ForkingScorer {
+    let name = "fork-check"
+    func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] { steps.map { $0.judgement ?? -1 } }
+    func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
+        -> [(score: Double, tokens: Int)] {
+        try items.map { item in
+            let fork = try policy.fork(item.sequence, count: 1)[0]
+            try policy.free(fork)
+            return (StepChecker.verdict(item.steps.last!.text) == .wrong ? 0 : 1, 5)
+        }
+    }
+}
+
+@Suite struct ForkingScorerTests {
+    @Test func stepsAreJudgedWhenTheyEndAndTheWorkIsCounted() throws {
+        let policy = TreePolicy(StepSearchTests.tree)
+        let settings = StepSearchSettings(n: 4, width: 2, sampling: StepSearchTests.sampling, maxTokens: 64,
+                                          scorer: ForkCheckingScorer(), aggregation: .min)
+        let r = try BeamSearch(settings).run(policy: policy, prompt: StepSearchTests.prompt)
+        #expect(policy.states.isEmpty, "the scorer's forks are freed")
+        let steps = r.solutions.flatMap(\.steps)
+        #expect(steps.allSatisfy { $0.judgement != nil }, "every step judged when it ended")
+        #expect(r.solutions.allSatisfy { $0.answer == "5" && $0.score == 1 }, "\(r.solutions.map(\.text))")
+        let judged = try #require(r.tree).nodes.dropFirst().count
+        #expect(r.accounting.scorerTokens == 5 * judged)
+    }
+}

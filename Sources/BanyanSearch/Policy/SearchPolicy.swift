@@ -18,6 +18,8 @@ public protocol SearchPolicy: AnyObject {
     func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID]
     /// Appends one token to each sequence, all in one step; returns each one's next-token logits.
     func advance(_ pairs: [(SequenceID, Int32)]) throws -> [[Float]]
+    /// Appends several tokens to each sequence, all in one step; returns each one's next-token logits.
+    func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]]
     func free(_ sequence: SequenceID) throws
     /// Physical KV bytes held now (0 where there is no cache).
     var kvBytes: Int { get }
@@ -27,9 +29,19 @@ public protocol SearchPolicy: AnyObject {
     func length(of sequence: SequenceID) -> Int
     /// The KV pages holding the given positions of a sequence (those written so far).
     func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32]
+    /// The final hidden state after the sequence's last token (what produced its current logits), if kept.
+    func hiddenState(of sequence: SequenceID) -> [Float]?
 }
 
 extension SearchPolicy {
+    public func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]] {
+        try inputs.map { s, tokens in
+            var last: [Float] = []
+            for t in tokens { last = try advance([(s, t)])[0] }
+            return last
+        }
+    }
+
     public func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
         try prompts.map { p in
             let (s, l) = try start(p)
@@ -40,6 +52,7 @@ extension SearchPolicy {
     public func kvBytes(of sequences: [SequenceID]) -> Int { 0 }
     public func length(of sequence: SequenceID) -> Int { 0 }
     public func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32] { [] }
+    public func hiddenState(of sequence: SequenceID) -> [Float]? { nil }
 }
 
 /// The model and its paged KV cache as a search policy.
@@ -48,6 +61,8 @@ public final class ModelPolicy: SearchPolicy {
     public let tokenizer: Tokenizer
     public let cache: KVCache
     private var pieces: [Int32: [UInt8]] = [:]
+    /// Each live sequence's last final hidden state, for PRM heads (576 floats each for the default model).
+    private var hidden: [SequenceID: [Float]] = [:]
 
     public init(model: LlamaModel, tokenizer: Tokenizer, capacityTokens: Int) throws {
         self.model = model
@@ -67,6 +82,7 @@ public final class ModelPolicy: SearchPolicy {
     public func start(_ prompt: [Int32]) throws -> (SequenceID, [Float]) {
         let s = cache.createSequence()
         let out = try model.step([StepInput(sequence: s, tokens: prompt)], cache: cache)
+        hidden[s] = out[0].hidden
         return (s, Array(out[0].logitsRow()))
     }
 
@@ -87,16 +103,34 @@ public final class ModelPolicy: SearchPolicy {
             sequences = prompts.map { _ in cache.createSequence() }
         }
         let out = try model.step(zip(sequences, prompts).map { StepInput(sequence: $0, tokens: Array($1[shared...])) }, cache: cache)
+        for (s, o) in zip(sequences, out) { hidden[s] = o.hidden }
         return prompts.indices.map { i in (sequences[i], Array(out[i].logitsRow()), prompts[i].count - shared + (i == 0 ? shared : 0)) }
     }
 
-    public func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID] { try cache.fork(sequence, count: count) }
-
-    public func advance(_ pairs: [(SequenceID, Int32)]) throws -> [[Float]] {
-        try model.step(pairs.map { StepInput(sequence: $0.0, tokens: [$0.1]) }, cache: cache).map { Array($0.logitsRow()) }
+    public func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID] {
+        let children = try cache.fork(sequence, count: count)
+        for c in children { hidden[c] = hidden[sequence] }
+        return children
     }
 
-    public func free(_ sequence: SequenceID) throws { try cache.free(sequence) }
+    public func advance(_ pairs: [(SequenceID, Int32)]) throws -> [[Float]] {
+        let out = try model.step(pairs.map { StepInput(sequence: $0.0, tokens: [$0.1]) }, cache: cache)
+        for o in out { hidden[o.sequence] = o.hidden }
+        return out.map { Array($0.logitsRow()) }
+    }
+
+    public func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]] {
+        let out = try model.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) }, cache: cache)
+        for o in out { hidden[o.sequence] = o.hidden }
+        return out.map { Array($0.logitsRow()) }
+    }
+
+    public func free(_ sequence: SequenceID) throws {
+        try cache.free(sequence)
+        hidden[sequence] = nil
+    }
+
+    public func hiddenState(of sequence: SequenceID) -> [Float]? { hidden[sequence] }
 
     public var kvBytes: Int { cache.physicalBytes }
 

@@ -8,13 +8,20 @@ public struct SolutionStep: Sendable, Codable, Equatable {
     public var meanLogProbability: Double
     /// The scorer's score for this step (0…1).
     public var score = 0.0
+    /// What the policy's hidden state said about the step, for a learned PRM head (when captured).
+    public var features: StepFeatures?
+    /// A forking scorer's verdict, given when the step ended.
+    public var judgement: Double?
 
-    public init(tokens: [Int32], text: String, meanLogProbability: Double, score: Double = 0) {
+    public init(tokens: [Int32], text: String, meanLogProbability: Double, score: Double = 0, features: StepFeatures? = nil) {
         self.tokens = tokens
         self.text = text
         self.meanLogProbability = meanLogProbability
         self.score = score
+        self.features = features
     }
+
+    enum CodingKeys: String, CodingKey { case tokens, text, meanLogProbability, score, judgement }
 }
 
 /// A finished (or cut off) solution.
@@ -40,8 +47,14 @@ public struct Solution: Sendable, Codable, Equatable {
 /// Scores the steps of a solution, each in 0…1 (a PRM). Search aggregates them per solution.
 public protocol StepScorer: Sendable {
     var name: String { get }
+    /// Whether steps must carry `StepFeatures` (the policy's hidden states) for this scorer.
+    var needsFeatures: Bool { get }
     /// One score per step; `finished` says whether the solution is complete.
     func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double]
+}
+
+extension StepScorer {
+    public var needsFeatures: Bool { false }
 }
 
 /// Mean token log-probability of each step, as a probability: free from the forward pass already done.

@@ -74,7 +74,7 @@ public struct BestOfN: Sendable {
     public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         precondition(n >= 1, "Best-of-N needs n ≥ 1")
         let start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: maxTokens, problems: problems.count)
+        var rollout = Rollout(policy: policy, maxTokens: maxTokens, scorers: problems.map(\.scorer))
         var branches: [Rollout.Branch] = []
         let roots = try rollout.prefill(problems.map(\.prompt), sampling: sampling, delimiter: delimiter)
         for (p, problem) in problems.enumerated() {

@@ -32,16 +32,31 @@ struct Rollout {
         var openNode: Int?
         /// The score a look-ahead found for this branch (used instead of its own steps' score).
         var lookaheadScore: Double?
+        /// Feature tracking within the current step (see `StepFeatures`).
+        var stepMinLogProbability = 0.0
+        var sawEquals = false
+        var awaitingResult = false
+        var resultHidden: [Float]?
+        var resultLogProbability = 0.0
+        var resultTokens = 0
     }
 
     let policy: SearchPolicy
     let maxTokens: Int
     var accounting: [SearchAccounting]
     var trees: [SearchTree] = []
+    /// Whether steps carry `StepFeatures` (a learned PRM reads them).
+    let capturesFeatures: Bool
+    /// The scorer that judges each step on forks when it ends (when every problem uses one).
+    let judge: (any ForkingScorer)?
 
-    init(policy: SearchPolicy, maxTokens: Int, problems: Int) {
+    /// A rollout for problems judged by `scorers` (one per problem).
+    init(policy: SearchPolicy, maxTokens: Int, scorers: [any StepScorer]) {
         self.policy = policy
         self.maxTokens = maxTokens
+        let problems = scorers.count
+        capturesFeatures = scorers.contains { $0.needsFeatures }
+        judge = scorers.allSatisfy { $0 is any ForkingScorer } ? scorers.first as? any ForkingScorer : nil
         accounting = Array(repeating: SearchAccounting(), count: problems)
         trees = Array(repeating: SearchTree(promptTokens: 0), count: problems)
     }
@@ -54,10 +69,17 @@ struct Rollout {
         while branches.contains(where: { $0.end == nil && !$0.stepEnded }) {
             var pairs: [(SequenceID, Int32)] = []
             var live: [Int] = []
+            var due: [(index: Int, pending: Int32?)] = []
             for i in branches.indices where branches[i].end == nil && !branches[i].stepEnded {
                 let token = branches[i].sampler.sample(branches[i].logits[...])
+                // The state that produced these logits: after the previous token.
+                let hidden = capturesFeatures ? policy.hiddenState(of: branches[i].sequence) : nil
+                if branches[i].awaitingResult {
+                    branches[i].resultHidden = hidden
+                    branches[i].awaitingResult = false
+                }
                 if policy.endOfGeneration.contains(token) {
-                    closeStep(&branches[i])
+                    if closeStep(&branches[i], hidden: hidden) { due.append((i, nil)) }
                     branches[i].end = .endOfGeneration
                     continue
                 }
@@ -69,19 +91,37 @@ struct Rollout {
                 branches[i].tokens.append(token)
                 branches[i].stepBytes += piece
                 branches[i].bytes += piece
-                branches[i].stepLogProbability += Rollout.logProbability(of: token, in: branches[i].logits)
+                let lp = Rollout.logProbability(of: token, in: branches[i].logits)
+                branches[i].stepLogProbability += lp
+                branches[i].stepMinLogProbability = min(branches[i].stepMinLogProbability, lp)
+                if branches[i].sawEquals {
+                    branches[i].resultLogProbability += lp
+                    branches[i].resultTokens += 1
+                } else if piece.contains(UInt8(ascii: "=")) {
+                    branches[i].sawEquals = true
+                    branches[i].awaitingResult = capturesFeatures
+                }
                 branches[i].tokenCount += 1
                 if branches[i].delimiter.append(piece) {
-                    closeStep(&branches[i])
+                    if closeStep(&branches[i], hidden: hidden) { due.append((i, token)) }
                     if oneStep { branches[i].stepEnded = true }
                 }
                 if branches[i].tokenCount >= maxTokens {
-                    closeStep(&branches[i])
+                    if closeStep(&branches[i], hidden: hidden) { due.append((i, token)) }
                     branches[i].end = .maxTokens
                     continue
                 }
                 pairs.append((branches[i].sequence, token))
                 live.append(i)
+            }
+            if let judge, !due.isEmpty {
+                // Steps that just ended are judged now, before their last token is fed (it goes in as `pending`).
+                let verdicts = try judge.judge(due.map { (branches[$0.index].sequence, $0.pending, branches[$0.index].steps) },
+                                               policy: policy)
+                for ((i, _), v) in zip(due, verdicts) {
+                    branches[i].steps[branches[i].steps.count - 1].judgement = v.score
+                    accounting[branches[i].owner].scorerTokens += v.tokens
+                }
             }
             guard !pairs.isEmpty else { break }
             let logits = try policy.advance(pairs)
@@ -98,10 +138,24 @@ struct Rollout {
     }
 
     /// Ends the step being sampled: it becomes a solution step and its tree node gets its content.
-    private mutating func closeStep(_ b: inout Branch) {
-        guard !b.stepTokens.isEmpty, let node = b.openNode else { return }
-        let step = SolutionStep(tokens: b.stepTokens, text: String(decoding: b.stepBytes, as: UTF8.self),
+    /// Returns whether a step was closed (false when the step was empty).
+    @discardableResult
+    private mutating func closeStep(_ b: inout Branch, hidden: [Float]?) -> Bool {
+        guard !b.stepTokens.isEmpty, let node = b.openNode else { return false }
+        var step = SolutionStep(tokens: b.stepTokens, text: String(decoding: b.stepBytes, as: UTF8.self),
                                 meanLogProbability: b.stepLogProbability / Double(b.stepTokens.count))
+        if capturesFeatures, let hidden {
+            step.features = StepFeatures(end: hidden, beforeResult: b.resultHidden ?? [Float](repeating: 0, count: hidden.count),
+                                         meanLogProbability: Float(step.meanLogProbability),
+                                         minLogProbability: Float(b.stepMinLogProbability),
+                                         resultLogProbability: b.resultTokens > 0 ? Float(b.resultLogProbability / Double(b.resultTokens)) : 0)
+        }
+        b.stepMinLogProbability = 0
+        b.sawEquals = false
+        b.awaitingResult = false
+        b.resultHidden = nil
+        b.resultLogProbability = 0
+        b.resultTokens = 0
         b.steps.append(step)
         b.nodes.append(node)
         // The step's last token is fed after this, at position `length`.
@@ -115,6 +169,7 @@ struct Rollout {
         b.stepTokens.removeAll()
         b.stepBytes.removeAll()
         b.stepLogProbability = 0
+        return true
     }
 
     /// Every problem's prompt prefilled once (together, sharing what they have in common), as branches

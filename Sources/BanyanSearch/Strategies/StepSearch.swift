@@ -90,7 +90,7 @@ public struct BeamSearch: Sendable {
     /// problem's result is what it would be alone.
     public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         let c = settings, start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, problems: problems.count)
+        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, scorers: problems.map(\.scorer))
         var seeds = Array(repeating: c.sampling.seed, count: problems.count)
         var active: [Rollout.Branch] = []
         let roots = try rollout.prefill(problems.map(\.prompt), sampling: c.sampling, delimiter: c.delimiter)
@@ -155,7 +155,7 @@ public struct DVTS: Sendable {
     /// Several problems at once, all subtrees of all problems growing together.
     public func run(policy: SearchPolicy, problems: [SearchProblem]) throws -> [SearchResult] {
         let c = settings, start = MonotonicClock.seconds()
-        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, problems: problems.count)
+        var rollout = Rollout(policy: policy, maxTokens: c.maxTokens, scorers: problems.map(\.scorer))
         var seeds = Array(repeating: c.sampling.seed, count: problems.count)
         let subtrees = c.n / c.width
         // Slot p * subtrees + t holds subtree t of problem p.

@@ -109,3 +109,12 @@ public struct SafetensorsFile: Sendable {
         return TensorView(name: name, type: type, shape: shape, offset: e.offset, byteCount: e.byteCount, file: file)
     }
 }
+
+extension SafetensorsFile {
+    /// An F32 tensor's values, copied out of the mapping (for small tensors such as a PRM head).
+    public func floats(_ e: Entry) throws(SafetensorsError) -> [Float] {
+        guard e.dtype == .f32 else { throw .badEntry(path: file.path, tensor: e.name, detail: "expected F32, found \(e.dtype.rawValue)") }
+        let count = e.byteCount / 4
+        return (0..<count).map { file.base.loadUnaligned(fromByteOffset: e.offset + 4 * $0, as: Float.self) }
+    }
+}

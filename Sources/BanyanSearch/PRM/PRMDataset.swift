@@ -1,0 +1,90 @@
+import BanyanGeneration
+import Foundation
+
+/// A step scorer that also asks search to capture `StepFeatures`: it scores with `base` (the exact
+/// chain checker, when collecting training data) and leaves the features on every step.
+public struct FeatureCapture: StepScorer {
+    public let base: any StepScorer
+    public var name: String { base.name }
+    public var needsFeatures: Bool { true }
+    public init(_ base: any StepScorer) { self.base = base }
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        base.scores(steps, text: text, finished: finished)
+    }
+}
+
+/// Sampled solutions with their step features and labels, for training and measuring PRM heads.
+public struct PRMExample: Sendable {
+    public var problem: Int
+    /// Per step: the features, and the exact label (the chain checker's verdict).
+    public var features: [[Float]]
+    public var exact: [Bool]
+    /// Whether the solution's final answer is right (the outcome label of every step).
+    public var correct: Bool
+    /// The arithmetic checker's verdict per step (each line adds up), a programmatic baseline.
+    public var checker: [Bool]
+    public var meanLogProbability: [Double]
+}
+
+public enum PRMDataset {
+    /// Samples `n` solutions per problem (Best-of-N over forked prompts, `batch` problems at a time) and
+    /// labels every step. `progress` is called after each batch with (done, total).
+    public static func collect(policy: @autoclosure () throws -> SearchPolicy, problems: [Problem], prompts: [[Int32]], n: Int,
+                               sampling: SamplingParameters, maxTokens: Int, delimiter: String, batch: Int,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws -> [PRMExample] {
+        var examples: [PRMExample] = []
+        for first in stride(from: 0, to: problems.count, by: batch) {
+            let range = first..<min(first + batch, problems.count)
+            let search = BestOfN(n: n, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter,
+                                 scorer: FeatureCapture(CheckerScorer()), aggregation: .min)
+            let results = try search.run(policy: policy(), problems: range.map {
+                SearchProblem(prompt: prompts[$0], scorer: FeatureCapture(ChainCheckerScorer(question: problems[$0].question)))
+            })
+            for (p, result) in zip(range, results) {
+                for s in result.solutions where s.steps.allSatisfy({ $0.features != nil }) && !s.steps.isEmpty {
+                    let arithmetic = CheckerScorer().scores(s.steps, text: s.text, finished: true)
+                    examples.append(PRMExample(problem: p, features: s.steps.map { $0.features!.vector }, exact: s.steps.map { $0.score > 0.5 },
+                                               correct: s.answer.map { AnswerEquivalence.equivalent($0, problems[p].answer) } ?? false,
+                                               checker: arithmetic.map { $0 > 0.5 }, meanLogProbability: s.steps.map(\.meanLogProbability)))
+                }
+            }
+            progress(range.upperBound, problems.count)
+        }
+        return examples
+    }
+}
+
+extension PRMDataset {
+    private struct Meta: Codable {
+        var problem: Int, exact: [Bool], correct: Bool, checker: [Bool], meanLogProbability: [Double], width: Int
+    }
+
+    /// Saves examples: a JSON line of labels per example, then every feature as little-endian Float32.
+    public static func save(_ examples: [PRMExample], to path: String) throws {
+        let metas = examples.map {
+            Meta(problem: $0.problem, exact: $0.exact, correct: $0.correct, checker: $0.checker,
+                 meanLogProbability: $0.meanLogProbability, width: $0.features.first?.count ?? 0)
+        }
+        var data = try JSONEncoder().encode(metas)
+        data.append(0x0A)
+        for e in examples { for row in e.features { row.withUnsafeBytes { data.append(contentsOf: $0) } } }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    public static func load(from path: String) throws -> [PRMExample] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let newline = data.firstIndex(of: 0x0A) else { throw ProblemSetError.unreadable(path: path, reason: "not a PRM example file") }
+        let metas = try JSONDecoder().decode([Meta].self, from: data[..<newline])
+        var offset = newline + 1
+        return try metas.map { m in
+            var rows: [[Float]] = []
+            for _ in m.exact {
+                guard offset + 4 * m.width <= data.count else { throw ProblemSetError.unreadable(path: path, reason: "truncated") }
+                rows.append(data[offset..<(offset + 4 * m.width)].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+                offset += 4 * m.width
+            }
+            return PRMExample(problem: m.problem, features: rows, exact: m.exact, correct: m.correct, checker: m.checker,
+                              meanLogProbability: m.meanLogProbability)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import BanyanKV
+import Foundation
+
+/// A scorer that runs forward passes of its own on forks of a branch's sequence when a step ends (the
+/// policy asked about its own step, or a second model). Search calls `judge` for every step that just
+/// ended, all branches together; the scores land on the steps and `scores` reads them back.
+public protocol ForkingScorer: StepScorer {
+    /// One score per item, and the tokens computed for each. `pending` is the step's last token, sampled
+    /// but not yet in the sequence (nil when the step ended with end of generation).
+    func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
+        -> [(score: Double, tokens: Int)]
+}
+
+/// Self-verification: the policy itself is asked, on a fork of the branch, whether the step it just wrote
+/// is correct; the score is P(yes) / (P(yes) + P(no)) at the answer's first token. The question costs its
+/// own tokens per step (counted as scorer tokens); the solution so far is never re-encoded.
+public struct SelfVerificationScorer: ForkingScorer {
+    public let name = "self"
+    /// Tokens that close the assistant's turn and ask the question, ending where the answer starts.
+    public let question: [Int32]
+    public let yes: Set<Int32>
+    public let no: Set<Int32>
+
+    public init(question: [Int32], yes: Set<Int32>, no: Set<Int32>) {
+        self.question = question
+        self.yes = yes
+        self.no = no
+    }
+
+    public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
+        steps.map { $0.judgement ?? 0.5 }
+    }
+
+    public func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
+        -> [(score: Double, tokens: Int)] {
+        guard !items.isEmpty else { return [] }
+        var forks: [SequenceID] = []
+        for item in items { forks += try policy.fork(item.sequence, count: 1) }
+        defer { for f in forks { try? policy.free(f) } }
+        let inputs = zip(forks, items).map { f, item in (f, (item.pending.map { [$0] } ?? []) + question) }
+        let logits = try policy.extend(inputs)
+        return zip(logits, inputs).map { l, input in
+            let top = l.max() ?? 0
+            let py = yes.reduce(0.0) { $0 + Foundation.exp(Double(l[Int($1)] - top)) }
+            let pn = no.reduce(0.0) { $0 + Foundation.exp(Double(l[Int($1)] - top)) }
+            return (py + pn > 0 ? py / (py + pn) : 0.5, input.1.count)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Banyan
+import Foundation
+
+struct TrainPRM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-prm",
+        abstract: "Train a PRM head on the policy's own hidden states, in process, and measure it on held-out problems.",
+        discussion: """
+        Samples --n solutions per training problem (Best-of-N over forked prompts, with the default math \
+        prompt), captures each step's features (the final hidden state at the step's end and right after its \
+        `=`, plus token log-probabilities; no extra forward pass) and labels every step two ways: exact labels \
+        from the chain checker (is this line the chain's next operation, computed right?) and outcome labels \
+        (is the solution's final answer right?, on every step, as OVM does). It fits a head on each label kind, \
+        measures both on the held-out problems (step AUROC against the exact labels, solution AUROC of the \
+        min-aggregated score against final correctness, calibration) beside the likelihood and arithmetic-checker \
+        baselines, and writes the head trained on --labels. Problems are split by problem, never by step.
+        """
+    )
+
+    enum Labels: String, ExpressibleByArgument { case exact, outcome }
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Training problems (JSONL or arith:…; exact labels need arithmetic chains).")
+    var dataset = "arith:operands=3,digits=1,ops=+-,count=400,seed=1"
+    @Option(help: "Fraction of the problems held out for measurement.") var holdout = 0.25
+    @Option(help: "Solutions sampled per problem.") var n = 8
+    @Option(help: "Sampling temperature.") var temperature: Float = 0.7
+    @Option(name: .customLong("max-tokens"), help: "Most tokens per solution.") var maxTokens = 64
+    @Option(help: "Which labels the written head is trained on: exact or outcome.") var labels: Labels = .exact
+    @Option(help: "Hidden units of a two-layer MLP head (0: linear).") var hidden = 0
+    @Option(help: "Training epochs.") var epochs = 300
+    @Option(help: "L2 penalty.") var l2: Float = 1e-2
+    @Option(help: "Problems sampled together in one batch.") var batch = 16
+    @Option(help: "Write the head here (safetensors).") var out = "prm-head.safetensors"
+    @Option(help: "Seed for sampling and initialisation.") var seed: UInt64 = 0
+    @Option(help: "Keep the sampled, labelled steps here: reused if it exists (retrain without resampling), written otherwise.")
+    var examples: String?
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Flag(help: "End with one JSON object of the measurements.") var json = false
+
+    func validate() throws {
+        guard holdout > 0, holdout < 1 else { throw ValidationError("--holdout must be between 0 and 1") }
+        guard n >= 1, epochs >= 1, hidden >= 0, batch >= 1 else { throw ValidationError("--n, --epochs and --batch must be ≥ 1, --hidden ≥ 0") }
+    }
+
+    func run() throws {
+        let session = try Session(model, threads: threads)
+        guard let template = session.tokenizer.chatTemplate else { throw CLIError.invalid("this model has no chat template Banyan knows") }
+        let problems = try ProblemSet.load(dataset)
+        let tok = session.tokenizer.tokenizer
+        let prompts = problems.map { tok.encode(MathPrompt().render(question: $0.question, template: template)) }
+        let hash = try PRMHeads.modelSHA256(session.model.sourceDescription)
+        let start = MonotonicClock.seconds()
+        let capacity = batch * (prompts.map(\.count).max()! + n * (maxTokens + 16) + 64)
+        let examples: [PRMExample]
+        if let cache = self.examples, FileManager.default.fileExists(atPath: cache) {
+            examples = try PRMDataset.load(from: cache)
+            Terminal.status("reusing \(examples.count) sampled solutions from \(cache)")
+        } else {
+            examples = try PRMDataset.collect(
+                policy: try ModelPolicy(model: session.model, tokenizer: tok, capacityTokens: capacity), problems: problems,
+                prompts: prompts, n: n, sampling: SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: seed),
+                maxTokens: maxTokens, delimiter: "\n", batch: batch) { done, total in
+                    Terminal.status(String(format: "sampled %d/%d problems, %.0f s", done, total, MonotonicClock.seconds() - start))
+                }
+            if let cache = self.examples { try PRMDataset.save(examples, to: cache) }
+        }
+        let cut = Int(Double(problems.count) * (1 - holdout))
+        let train = examples.filter { $0.problem < cut }, test = examples.filter { $0.problem >= cut }
+        let steps = train.reduce(0) { $0 + $1.features.count }
+        Terminal.status("\(train.count) training solutions (\(steps) steps) from \(cut) problems; \(test.count) held out from \(problems.count - cut)")
+
+        var settings = PRMTraining.Settings()
+        settings.hiddenUnits = hidden
+        settings.epochs = epochs
+        settings.l2 = l2
+        settings.seed = seed
+        let x = train.flatMap(\.features)
+        var report: [String: Any] = ["train_solutions": train.count, "train_steps": steps, "heldout_solutions": test.count,
+                                     "heldout_steps": test.reduce(0) { $0 + $1.features.count },
+                                     "step_label_positive_rate": Double(train.flatMap(\.exact).filter { $0 }.count) / Double(max(1, steps))]
+        var heads: [Labels: PRMHead] = [:]
+        for kind in [Labels.exact, .outcome] {
+            let y: [Float] = train.flatMap { e in kind == .exact ? e.exact.map { $0 ? 1 : 0 } : e.exact.map { _ in e.correct ? 1 : 0 } }
+            let t0 = MonotonicClock.seconds()
+            let head = PRMTraining.fit(x, y, settings: settings, metadata: [
+                "model_sha256": hash, "layer": "final hidden state (after the output norm)",
+                "features": "hidden at step end, hidden after '=', mean/min/result token log-probability",
+                "labels": kind.rawValue, "dataset": dataset, "hidden_units": String(hidden), "banyan": "train-prm",
+            ])
+            heads[kind] = head
+            let m = measure(test) { head.probability(features: $0) }
+            report["\(kind.rawValue)_labels"] = m.merging(["train_seconds": MonotonicClock.seconds() - t0]) { a, _ in a }
+            print(String(format: "head on %@ labels: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f (%.1f s)", kind.rawValue,
+                         m["step_auroc"] as? Double ?? .nan, m["solution_auroc"] as? Double ?? .nan, m["calibration_error"] as? Double ?? .nan,
+                         MonotonicClock.seconds() - t0))
+        }
+        // Baselines on the same held-out steps.
+        let likelihood = measure(test, stepScores: { e in e.meanLogProbability.map { Foundation.exp($0) } })
+        let checker = measure(test, stepScores: { e in e.checker.map { $0 ? 1 : 0 } })
+        report["likelihood"] = likelihood
+        report["arithmetic_checker"] = checker
+        print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f",
+                     likelihood["step_auroc"] as? Double ?? .nan, likelihood["solution_auroc"] as? Double ?? .nan))
+        print(String(format: "arithmetic checker (each line adds up): step AUROC %.3f, solution AUROC %.3f",
+                     checker["step_auroc"] as? Double ?? .nan, checker["solution_auroc"] as? Double ?? .nan))
+        var head = heads[labels]!
+        for (k, v) in (report["\(labels.rawValue)_labels"] as? [String: Any] ?? [:]) where !(v is [Any]) {
+            head.metadata["heldout_\(k)"] = "\(v)"
+        }
+        try head.write(to: out)
+        print("wrote the head trained on \(labels.rawValue) labels to \(out)")
+        if json { try Terminal.json(report) }
+    }
+
+    /// Held-out step AUROC (against exact labels), solution AUROC (min over steps, against final
+    /// correctness) and calibration of step probabilities against exact labels.
+    func measure(_ test: [PRMExample], stepScores: (PRMExample) -> [Double]) -> [String: Any] {
+        var scores: [Double] = [], labels: [Bool] = [], solutionScores: [Double] = [], correct: [Bool] = []
+        for e in test {
+            let s = stepScores(e)
+            scores += s
+            labels += e.exact
+            solutionScores.append(s.min() ?? 0)
+            correct.append(e.correct)
+        }
+        let calibration = PRMTraining.calibration(scores, labels)
+        return ["step_auroc": PRMTraining.auroc(scores, labels) ?? Double.nan,
+                "solution_auroc": PRMTraining.auroc(solutionScores, correct) ?? Double.nan,
+                "calibration_error": calibration.error,
+                "calibration": calibration.bins.map { [$0.predicted, $0.observed, Double($0.count)] }]
+    }
+
+    func measure(_ test: [PRMExample], _ probability: ([Float]) -> Double) -> [String: Any] {
+        measure(test, stepScores: { e in e.features.map(probability) })
+    }
+}
+
+extension PRMHead {
+    func probability(features x: [Float]) -> Double { 1 / (1 + Foundation.exp(-Double(logit(x)))) }
+}

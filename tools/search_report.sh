@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the search comparison on held-out arithmetic chains and writes docs/search-report.md.
+# Every run appends one JSON line per problem to results/search/<run>.jsonl and resumes from it,
+# so an interrupted report picks up where it stopped. Usage: tools/search_report.sh [PROBLEMS] [TABLE_PROBLEMS]
+#   PROBLEMS (default 200): problems for greedy, Best-of-N and beam search with the checker at N = 4, 8, 16
+#   TABLE_PROBLEMS (default 100): problems for the other table rows (the first ones of the same set)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N_ALL=${1:-200}
+N_TABLE=${2:-100}
+BANYAN=${BANYAN:-.build/release/banyan}
+DATA="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
+OUT=results/search
+mkdir -p "$OUT" docs
+[ -x "$BANYAN" ] || swift build -c release --product banyan
+run() { # name limit args…
+  local name=$1 limit=$2; shift 2
+  echo "== $name ($limit problems): banyan eval --dataset $DATA --limit $limit $*" >&2
+  "$BANYAN" eval --dataset "$DATA" --limit "$limit" --batch 8 --out "$OUT/$name.jsonl" "$@" > /dev/null
+}
+run greedy "$N_ALL" --strategy greedy
+run bon-checker "$N_ALL" --strategy best-of-n --n 16 --prm checker
+run beam4-checker "$N_ALL" --strategy beam --n 4 --prm checker
+run beam8-checker "$N_ALL" --strategy beam --n 8 --prm checker
+run bon-likelihood "$N_TABLE" --strategy best-of-n --n 16 --prm likelihood --aggregate mean
+run beam16-checker "$N_TABLE" --strategy beam --n 16 --prm checker
+for n in 4 8 16; do
+  run "beam$n-likelihood" "$N_TABLE" --strategy beam --n $n --prm likelihood --aggregate mean
+  run "dvts$n-checker" "$N_TABLE" --strategy dvts --n $n --prm checker
+  run "dvts$n-likelihood" "$N_TABLE" --strategy dvts --n $n --prm likelihood --aggregate mean
+done
+# The reference's way, re-prefilling every beam's full text each step, on the first problems.
+run beam16-checker-nofork 5 --strategy beam --n 16 --prm checker --no-fork
+python3 tools/search_report.py "$OUT" "$N_ALL" "$N_TABLE" > docs/search-report.md
+cat docs/search-report.md
