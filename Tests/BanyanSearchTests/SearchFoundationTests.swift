@@ -76,6 +76,12 @@ import Testing
         #expect(StepChecker.verdict("Answer: 9") == .none)
         #expect(StepChecker.verdict("-3 + 5 = 2") == .correct)
         #expect(StepChecker.verdict("5 / 0 = 1") == .wrong)
+        // A whole expression on one line is one calculation (not its tail "0 + 2 = 8"), with precedence.
+        #expect(StepChecker.verdict("6 + 0 + 2 = 8") == .correct)
+        #expect(StepChecker.verdict("6 + 0 + 2 = 2") == .wrong)
+        #expect(StepChecker.verdict("2 + 3 * 4 = 14") == .correct)
+        #expect(StepChecker.verdict("9 - 4 - 2 = 3") == .correct)
+        #expect(StepChecker.parse("6 + 0 + 2 = 8").map(\.operands) == [[6, 0, 2]])
     }
 
     @Test func chainCheckerWantsTheQuestionsOperations() throws {
@@ -88,6 +94,9 @@ import Testing
         #expect(verdicts("6 + 3 = 8\n8 - 4 = 4") == [.wrong, .wrong], "nothing after a wrong line is right")
         #expect(verdicts("6 + 3 = 9\n4 - 9 = -5") == [.correct, .wrong], "- does not commute")
         #expect(verdicts("6 - 3 = 3\n3 - 4 = -1") == [.wrong, .wrong], "wrong operator")
+        #expect(verdicts("6 + 3 - 4 = 5\nAnswer: 5") == [.correct], "the whole chain on one line")
+        #expect(verdicts("6 + 3 - 4 = 6") == [.wrong])
+        #expect(verdicts("6 + 3 = 9\n9 - 4 + 1 = 6") == [.correct, .wrong], "beyond the chain")
         #expect(StepChecker.Chain(question: "Tom has 6 apples. How many?") == nil)
         #expect(chain.value == 5)
         func steps(_ lines: [String]) -> [SolutionStep] { lines.map { SolutionStep(tokens: [1], text: $0, meanLogProbability: 0) } }

@@ -18,15 +18,50 @@ public enum StepChecker {
         case none
     }
 
+    static let number = #"-?\d+(?:\.\d+)?"#
+    /// `x op y [op z …] = r`: a whole line's expression, so "6 + 0 + 2 = 8" is one calculation, not "0 + 2 = 8".
     static let calculation = try! NSRegularExpression(
-        pattern: #"(-?\d+(?:\.\d+)?)\s*([+\-*×x/÷])\s*(-?\d+(?:\.\d+)?)\s*=\s*(-?\d+(?:\.\d+)?)"#)
+        pattern: "(\(number))((?:\\s*[+\\-*×x/÷]\\s*\(number))+)\\s*=\\s*(\(number))")
+    static let operation = try! NSRegularExpression(pattern: "([+\\-*×x/÷])\\s*(\(number))")
 
-    /// One `x op y = z` found in a text (`op` normalized to + - * /).
+    /// One calculation found in a text: operands, operators (normalized to + - * /) and the stated result.
     public struct Calculation: Sendable, Equatable {
-        public var left: Double, op: Character, right: Double, result: Double
+        public var operands: [Double]
+        public var operators: [Character]
+        public var result: Double
+
+        public init(operands: [Double], operators: [Character], result: Double) {
+            self.operands = operands
+            self.operators = operators
+            self.result = result
+        }
+
+        /// `x op y = z`.
+        public init(left: Double, op: Character, right: Double, result: Double) {
+            self.init(operands: [left, right], operators: [op], result: result)
+        }
+
+        public var left: Double { operands[0] }
+        public var op: Character { operators[0] }
+        public var right: Double { operands[1] }
+
+        /// The expression's value with the usual precedence (* and / first), left to right otherwise.
+        public var value: Double? {
+            var terms: [Double] = [operands[0]], signs: [Character] = []
+            for (op, x) in zip(operators, operands.dropFirst()) {
+                if op == "*" || op == "/" {
+                    guard let v = StepChecker.apply(op, terms[terms.count - 1], x) else { return nil }
+                    terms[terms.count - 1] = v
+                } else {
+                    terms.append(x)
+                    signs.append(op)
+                }
+            }
+            return zip(signs, terms.dropFirst()).reduce(terms[0]) { $1.0 == "+" ? $0 + $1.1 : $0 - $1.1 }
+        }
 
         public var isRight: Bool {
-            guard let value = StepChecker.apply(op, left, right) else { return false }
+            guard let value else { return false }
             return abs(value - result) <= 1e-9 * max(1, abs(value))
         }
     }
@@ -45,9 +80,17 @@ public enum StepChecker {
         let ns = text as NSString
         return calculation.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap { m in
             let part = { (i: Int) in ns.substring(with: m.range(at: i)) }
-            guard let a = Double(part(1)), let b = Double(part(3)), let z = Double(part(4)) else { return nil }
-            let op: Character = switch part(2) { case "×", "x": "*"; case "÷": "/"; default: Character(part(2)) }
-            return Calculation(left: a, op: op, right: b, result: z)
+            guard let first = Double(part(1)), let result = Double(part(3)) else { return nil }
+            let tail = part(2), tns = tail as NSString
+            var operands = [first], operators: [Character] = []
+            for o in operation.matches(in: tail, range: NSRange(location: 0, length: tns.length)) {
+                guard let x = Double(tns.substring(with: o.range(at: 2))) else { return nil }
+                let symbol = tns.substring(with: o.range(at: 1))
+                let op: Character = switch symbol { case "×", "x": "*"; case "÷": "/"; default: Character(symbol) }
+                operators.append(op)
+                operands.append(x)
+            }
+            return Calculation(operands: operands, operators: operators, result: result)
         }
     }
 
@@ -85,20 +128,29 @@ public enum StepChecker {
             zip(operators, numbers.dropFirst()).reduce(numbers[0]) { StepChecker.apply($1.0, $0, $1.1) ?? .nan }
         }
 
-        /// Verdicts for the calculations of a solution, in order: the k-th must be the chain's k-th
-        /// operation on the right running value (operands of + and * in either order), with the right
-        /// result. After a wrong one nothing is right; calculations beyond the chain are judged alone.
+        /// Verdicts for the calculations of a solution, in order: each must carry on the chain from the
+        /// running value with its next operation(s) (a line may do several at once, as "6 + 0 + 2 = 8"; the
+        /// operands of a single + or * in either order), with the right result. After a wrong one nothing
+        /// is right; calculations beyond the chain are judged alone.
         public func verdicts(_ calculations: [Calculation]) -> [Verdict] {
-            var value = numbers[0]
+            var value = numbers[0], position = 0
             var onTrack = true
-            return calculations.enumerated().map { k, c in
-                guard k < operators.count else { return c.isRight ? .correct : .wrong }
-                let op = operators[k], next = numbers[k + 1]
-                let operands = c.left == value && c.right == next
-                    || (op == "+" || op == "*") && c.left == next && c.right == value
-                let expected = StepChecker.apply(op, value, next) ?? .nan
-                defer { value = expected }
-                guard onTrack, c.op == op, operands, c.isRight else { onTrack = false; return .wrong }
+            return calculations.map { c in
+                guard position < operators.count else { return c.isRight ? .correct : .wrong }
+                let m = c.operators.count
+                let end = min(position + m, operators.count)
+                var expected = value
+                for k in position..<end { expected = StepChecker.apply(operators[k], expected, numbers[k + 1]) ?? .nan }
+                var follows = position + m <= operators.count && Array(operators[position..<end]) == c.operators
+                    && c.operands == [value] + Array(numbers[(position + 1)...end])
+                if m == 1, position < operators.count, operators[position] == "+" || operators[position] == "*" {
+                    follows = follows || (c.op == operators[position] && c.left == numbers[position + 1] && c.right == value)
+                }
+                defer {
+                    value = expected
+                    position = end
+                }
+                guard onTrack, follows, c.isRight else { onTrack = false; return .wrong }
                 return .correct
             }
         }
