@@ -99,15 +99,18 @@ def main():
     bl = load(directory, "bon-likelihood", n_table)
     if bl:
         rows.append(("Best-of-N, likelihood", {n: accuracy(bl, "weighted", n) for n in BUDGETS}))
+    bh = load(directory, "bon-head", n_table)
+    if bh:
+        rows.append(("Best-of-N, PRM head", {n: accuracy(bh, "weighted", n) for n in BUDGETS}))
     for strategy, label in [("beam", "beam search"), ("dvts", "DVTS")]:
-        for scorer in ["checker", "likelihood"]:
+        for scorer in ["checker", "likelihood", "head"]:
             cells = {}
             for n in [4, 8, 16]:
                 r = load(directory, f"{strategy}{n}-{scorer}", n_table)
                 if r:
                     cells[n] = accuracy(r, "weighted", n)
             if cells:
-                rows.append((f"{label}, {scorer}", cells))
+                rows.append((f"{label}, {scorer if scorer != 'head' else 'PRM head'}", cells))
     if b:
         rows.append(("coverage (pass@N of Best-of-N)", {n: coverage(b, n) for n in BUDGETS}))
     for label, cells in rows:
@@ -139,6 +142,7 @@ def main():
     names = ["greedy", "bon-checker", "bon-likelihood", "beam4-checker", "beam8-checker", "beam16-checker", "beam16-checker-nofork"]
     names += [f"{s}{n}-likelihood" for s in ["beam"] for n in [4, 8, 16]]
     names += [f"dvts{n}-{s}" for s in ["checker", "likelihood"] for n in [4, 8, 16]]
+    names += ["bon-head", "beam4-head", "dvts4-head"]
     for name in names:
         r = load(directory, name, 10 ** 9)
         if r:

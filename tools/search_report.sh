@@ -30,6 +30,6 @@ for n in 4 8 16; do
   run "dvts$n-likelihood" "$N_TABLE" --strategy dvts --n $n --prm likelihood --aggregate mean
 done
 # The reference's way, re-prefilling every beam's full text each step, on the first problems.
-run beam16-checker-nofork 5 --strategy beam --n 16 --prm checker --no-fork
+run beam16-checker-nofork 3 --strategy beam --n 16 --prm checker --no-fork
 python3 tools/search_report.py "$OUT" "$N_ALL" "$N_TABLE" > docs/search-report.md
 cat docs/search-report.md

@@ -22,7 +22,7 @@ struct TrainPRM: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Training problems (JSONL or arith:…; exact labels need arithmetic chains).")
-    var dataset = "arith:operands=3,digits=1,ops=+-,count=400,seed=1"
+    var dataset = "arith:operands=3,digits=1,ops=+-,count=200,seed=1"
     @Option(help: "Fraction of the problems held out for measurement.") var holdout = 0.25
     @Option(help: "Solutions sampled per problem.") var n = 8
     @Option(help: "Sampling temperature.") var temperature: Float = 0.7
