@@ -50,6 +50,17 @@ def accuracy(records, rule, budget):
     return sum(1 for r in records if r["correct"].get(rule, {}).get(str(budget), False)), len(records)
 
 
+def paired(a, rule_a, n_a, b, rule_b, n_b):
+    by_id = {r["id"]: r for r in b}
+    d = [int(r["correct"].get(rule_a, {}).get(str(n_a), False)) - int(by_id[r["id"]]["correct"].get(rule_b, {}).get(str(n_b), False))
+         for r in a if r["id"] in by_id]
+    n = len(d)
+    mean = sum(d) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1)) if n > 1 else 0
+    half = 1.96 * sd / math.sqrt(n)
+    return f"{100 * mean:+.1f} [{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}] over {n} problems"
+
+
 def coverage(records, budget):
     """pass@budget: any of the first `budget` answers right (Best-of-N samples are in seed order)."""
     return sum(1 for r in records if any(same(a, r["expected"]) for a in r["answers"][:budget])), len(records)
@@ -84,6 +95,11 @@ def main():
         w(f"| beam search, checker (M=4) | {cell(*accuracy(beam4, 'weighted', 4))} | {cell(*accuracy(beam8, 'weighted', 8))} |")
         w(f"| coverage of Best-of-N (pass@N) | {cell(*coverage(bon, 4))} | {cell(*coverage(bon, 8))} |")
         w("")
+        w("Paired differences on the same problems (percentage points, 95% normal interval of the mean per-problem difference):\n")
+        w(f"- Best-of-N checker − majority at N=8: {paired(bon, 'weighted', 8, bon, 'majority', 8)}")
+        w(f"- beam search checker − majority at N=8: {paired(beam8, 'weighted', 8, bon, 'majority', 8)}")
+        w(f"- beam search checker − Best-of-N checker at N=4: {paired(beam4, 'weighted', 4, bon, 'weighted', 4)}")
+        w("")
 
     w(f"### Accuracy against N (first {n_table} problems)\n")
     w("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
@@ -114,6 +130,9 @@ def main():
     if b:
         rows.append(("coverage (pass@N of Best-of-N)", {n: coverage(b, n) for n in BUDGETS}))
     for label, cells in rows:
+        sizes = {t for _, t in cells.values()}
+        if sizes != {n_table}:
+            label += f" ({'/'.join(str(t) for t in sorted(sizes))} problems)"
         w(f"| {label} | " + " | ".join(cell(*cells[n]) if n in cells else "" for n in BUDGETS) + " |")
     w("\nBeam search and DVTS use width M=4, so they start at N=4.\n")
 

@@ -24,12 +24,12 @@ run beam4-checker "$N_ALL" --strategy beam --n 4 --prm checker
 run beam8-checker "$N_ALL" --strategy beam --n 8 --prm checker
 run bon-likelihood "$N_TABLE" --strategy best-of-n --n 16 --prm likelihood --aggregate mean
 run beam16-checker "$N_TABLE" --strategy beam --n 16 --prm checker
+# The reference's way, re-prefilling every beam's full text each step, on the first problems.
+run beam16-checker-nofork 3 --strategy beam --n 16 --prm checker --no-fork
 for n in 4 8 16; do
   run "beam$n-likelihood" "$N_TABLE" --strategy beam --n $n --prm likelihood --aggregate mean
   run "dvts$n-checker" "$N_TABLE" --strategy dvts --n $n --prm checker
   run "dvts$n-likelihood" "$N_TABLE" --strategy dvts --n $n --prm likelihood --aggregate mean
 done
-# The reference's way, re-prefilling every beam's full text each step, on the first problems.
-run beam16-checker-nofork 3 --strategy beam --n 16 --prm checker --no-fork
 python3 tools/search_report.py "$OUT" "$N_ALL" "$N_TABLE" > docs/search-report.md
 cat docs/search-report.md
