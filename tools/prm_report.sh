@@ -4,16 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N_TABLE=${1:-100}
-BANYAN=${BANYAN:-.build/release/banyan}
-DATA="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
-OUT=results/search
-mkdir -p "$OUT" docs
-[ -x "$BANYAN" ] || swift build -c release --product banyan
-run() { # name limit args…
-  local name=$1 limit=$2; shift 2
-  echo "== $name ($limit problems): banyan eval --dataset $DATA --limit $limit $*" >&2
-  "$BANYAN" eval --dataset "$DATA" --limit "$limit" --batch 8 --out "$OUT/$name.jsonl" "$@" > /dev/null
-}
+source tools/eval_runs.sh
 run bon-head "$N_TABLE" --strategy best-of-n --n 16 --prm head --aggregate min
 run beam4-head "$N_TABLE" --strategy beam --n 4 --prm head --aggregate min
 run dvts4-head "$N_TABLE" --strategy dvts --n 4 --prm head --aggregate min

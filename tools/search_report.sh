@@ -8,16 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N_ALL=${1:-200}
 N_TABLE=${2:-100}
-BANYAN=${BANYAN:-.build/release/banyan}
-DATA="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
-OUT=results/search
-mkdir -p "$OUT" docs
-[ -x "$BANYAN" ] || swift build -c release --product banyan
-run() { # name limit args…
-  local name=$1 limit=$2; shift 2
-  echo "== $name ($limit problems): banyan eval --dataset $DATA --limit $limit $*" >&2
-  "$BANYAN" eval --dataset "$DATA" --limit "$limit" --batch 8 --out "$OUT/$name.jsonl" "$@" > /dev/null
-}
+source tools/eval_runs.sh
 run greedy "$N_ALL" --strategy greedy
 run bon-checker "$N_ALL" --strategy best-of-n --n 16 --prm checker
 run beam4-checker "$N_ALL" --strategy beam --n 4 --prm checker
