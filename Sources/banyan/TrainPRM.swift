@@ -90,7 +90,7 @@ struct TrainPRM: ParsableCommand {
                 "labels": kind.rawValue, "dataset": dataset, "hidden_units": String(hidden), "banyan": "train-prm",
             ])
             heads[kind] = head
-            let m = measure(test) { head.probability(features: $0) }
+            let m = measure(test) { head.probability(vector: $0) }
             report["\(kind.rawValue)_labels"] = m.merging(["train_seconds": MonotonicClock.seconds() - t0]) { a, _ in a }
             print(String(format: "head on %@ labels: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f (%.1f s)", kind.rawValue,
                          m["step_auroc"] as? Double ?? .nan, m["solution_auroc"] as? Double ?? .nan, m["calibration_error"] as? Double ?? .nan,
@@ -135,8 +135,4 @@ struct TrainPRM: ParsableCommand {
     func measure(_ test: [PRMExample], _ probability: ([Float]) -> Double) -> [String: Any] {
         measure(test, stepScores: { e in e.features.map(probability) })
     }
-}
-
-extension PRMHead {
-    func probability(features x: [Float]) -> Double { 1 / (1 + Foundation.exp(-Double(logit(x)))) }
 }

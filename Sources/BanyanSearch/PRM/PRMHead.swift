@@ -67,7 +67,10 @@ public struct PRMHead: Sendable, Equatable {
         return out
     }
 
-    public func probability(_ f: StepFeatures) -> Double { 1 / (1 + Foundation.exp(-Double(logit(f.vector)))) }
+    public func probability(_ f: StepFeatures) -> Double { probability(vector: f.vector) }
+
+    /// P(right) for a flat feature vector (`StepFeatures.vector`).
+    public func probability(vector x: [Float]) -> Double { 1 / (1 + Foundation.exp(-Double(logit(x)))) }
 
     private func dot(_ a: [Float], _ b: [Float]) -> Float {
         var s: Float = 0

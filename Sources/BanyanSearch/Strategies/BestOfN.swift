@@ -86,11 +86,7 @@ public struct BestOfN: Sendable {
         for b in branches { try policy.free(b.sequence) }
         let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
         return problems.indices.map { p in
-            let solutions = branches.filter { $0.owner == p }.map { b in
-                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: aggregation)
-                rollout.complete(b, answer: s.answer)
-                return s
-            }
+            let solutions = rollout.finish(branches.filter { $0.owner == p }, scorer: problems[p].scorer, aggregation: aggregation)
             rollout.accounting[p].seconds = seconds
             return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
                                 picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: n)),

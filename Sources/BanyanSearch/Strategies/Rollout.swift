@@ -268,11 +268,17 @@ struct Rollout {
         trees[b.owner][node].status = status
     }
 
-    /// Marks a finished branch's last step as completed, with its answer.
-    mutating func complete(_ b: Branch, answer: String?) {
-        guard let node = b.nodes.last else { return }
-        trees[b.owner][node].status = .completed
-        trees[b.owner][node].answer = answer
+    /// Finished branches of one problem as solutions, scored and aggregated, their last steps marked
+    /// completed (with their answers) in the tree.
+    mutating func finish(_ branches: [Branch], scorer: any StepScorer, aggregation: Aggregation) -> [Solution] {
+        branches.map { b in
+            let s = solution(b, scorer: scorer, aggregation: aggregation)
+            if let node = b.nodes.last {
+                trees[b.owner][node].status = .completed
+                trees[b.owner][node].answer = s.answer
+            }
+            return s
+        }
     }
 
     /// A finished branch as a solution, its steps scored and aggregated.

@@ -126,11 +126,7 @@ public struct BeamSearch: Sendable {
         for b in active { try policy.free(b.sequence) }
         let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
         return problems.indices.map { p in
-            let solutions = completed[p].map { b in
-                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: c.aggregation)
-                rollout.complete(b, answer: s.answer)
-                return s
-            }
+            let solutions = rollout.finish(completed[p], scorer: problems[p].scorer, aggregation: c.aggregation)
             let ranked = solutions.enumerated()
                 .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
                 .prefix(c.n).map(\.element)
@@ -203,11 +199,8 @@ public struct DVTS: Sendable {
         for b in beams.compactMap({ $0 }) { try policy.free(b.sequence) }
         let seconds = (MonotonicClock.seconds() - start) / Double(problems.count)
         return problems.indices.map { p in
-            let solutions = done[(p * subtrees)..<((p + 1) * subtrees)].compactMap { $0 }.map { b in
-                let s = rollout.solution(b, scorer: problems[p].scorer, aggregation: c.aggregation)
-                rollout.complete(b, answer: s.answer)
-                return s
-            }
+            let solutions = rollout.finish(done[(p * subtrees)..<((p + 1) * subtrees)].compactMap { $0 }, scorer: problems[p].scorer,
+                                           aggregation: c.aggregation)
             rollout.accounting[p].seconds = seconds
             return SearchResult(strategy: "dvts", solutions: solutions, picks: SearchResult.picks(solutions, budgets: [solutions.count]),
                                 accounting: rollout.accounting[p], tree: rollout.trees[p])
