@@ -77,11 +77,13 @@ struct Eval: ParsableCommand {
         defer { try? output?.close() }
         let session = try Session(model, threads: threads)
         if let trees { try FileManager.default.createDirectory(atPath: trees, withIntermediateDirectories: true) }
+        let tokenPRM = try search.makeTokenPRM(threads: threads)
         let todo = problems.filter { !done.contains($0.id) }
         var finished = problems.count - todo.count
         for first in stride(from: 0, to: todo.count, by: batch) {
             let group = Array(todo[first..<min(first + batch, todo.count)])
-            let results = try search.run(group.map { ($0.question, $0.answer) }, model: session.model, tokenizer: session.tokenizer)
+            let results = try search.run(group.map { ($0.question, $0.answer) }, model: session.model, tokenizer: session.tokenizer,
+                                         tokenPRM: tokenPRM)
             for (problem, result) in zip(group, results) {
                 let record = EvaluationRecord(problem: problem, result: result)
                 records.append(record)
@@ -97,6 +99,7 @@ struct Eval: ParsableCommand {
                                        right, records.count, result.accounting.seconds))
             }
         }
+        if let tokenPRM { Terminal.status(TokenPRMReport.line(tokenPRM.statistics)) }
         try report(records)
     }
 

@@ -36,7 +36,9 @@ struct Search: ParsableCommand {
     func run() throws {
         let session = try Session(model, threads: threads)
         if !json { Terminal.status("\(search.strategy.rawValue), budget \(search.strategy == .greedy ? 1 : search.n)…") }
-        let r = try search.run(question: question, expected: expected, model: session.model, tokenizer: session.tokenizer)
+        let tokenPRM = try search.makeTokenPRM(threads: threads)
+        let r = try search.run(question: question, expected: expected, model: session.model, tokenizer: session.tokenizer,
+                               tokenPRM: tokenPRM)
         let chosen = r.answer(search.rule)
         let a = r.accounting
         if let t = r.tree {
@@ -55,6 +57,7 @@ struct Search: ParsableCommand {
                 "tokens_prefilled": a.tokensPrefilled, "tokens_decoded": a.tokensDecoded, "scorer_tokens": a.scorerTokens,
                 "forward_steps": a.forwardSteps,
                 "peak_kv_bytes": a.peakKVBytes, "seconds": a.seconds,
+                "token_prm": tokenPRM.map { TokenPRMReport.json($0.statistics) } as Any,
             ])
             return
         }
@@ -72,5 +75,22 @@ struct Search: ParsableCommand {
         Terminal.status(String(format: "prefilled %d, decoded %d, scorer %d tokens in %d steps, peak KV %.1f MiB, %.1f s",
                                a.tokensPrefilled, a.tokensDecoded, a.scorerTokens, a.forwardSteps, Double(a.peakKVBytes) / 1_048_576,
                                a.seconds))
+        if let tokenPRM { Terminal.status(TokenPRMReport.line(tokenPRM.statistics)) }
+    }
+}
+
+/// How a token PRM's work compares with re-encoding every prefix.
+enum TokenPRMReport {
+    static func line(_ s: TokenPRMStatistics) -> String {
+        let perStep = s.stepsScored > 0 ? Double(s.tokensComputed) / Double(s.stepsScored) : 0
+        let ratio = s.tokensComputed > 0 ? Double(s.reencodeTokens) / Double(s.tokensComputed) : 0
+        return String(format: "token PRM: %d steps scored (%d repeats free), %d tokens computed (%.1f per step; the steps' own: %d), "
+                      + "re-encoding each prefix: %d tokens (%.1f×), %.1f s", s.stepsScored, s.repeats, s.tokensComputed, perStep,
+                      s.stepTokens, s.reencodeTokens, ratio, s.seconds)
+    }
+
+    static func json(_ s: TokenPRMStatistics) -> [String: Any] {
+        ["steps_scored": s.stepsScored, "repeats": s.repeats, "tokens_computed": s.tokensComputed, "step_tokens": s.stepTokens,
+         "reencode_tokens": s.reencodeTokens, "seconds": s.seconds]
     }
 }

@@ -6,24 +6,42 @@ import Foundation
 struct SearchOptions: ParsableArguments {
 
     enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n", beam, dvts }
-    /// A step scorer named on the command line: likelihood, checker, chain, verifier, head or head:PATH.
+    /// A step scorer named on the command line: likelihood, checker, chain, verifier, head, head:PATH, self
+    /// or token:PATH[,key=value…].
     struct PRM: ExpressibleByArgument, Equatable {
-        enum Kind: String { case likelihood, checker, chain, verifier, head, selfVerification = "self" }
+        enum Kind: String { case likelihood, checker, chain, verifier, head, selfVerification = "self", token }
         var kind: Kind
         var path: String?
+        /// token:PATH's settings (format, reencode, good, bad, probe, between, header, after).
+        var settings: [String: String] = [:]
+        let argument: String
         init?(argument: String) {
+            self.argument = argument
             if argument.hasPrefix("head:") {
                 kind = .head
                 path = String(argument.dropFirst(5))
                 if path!.isEmpty { return nil }
                 return
             }
+            if argument.hasPrefix("token:") {
+                kind = .token
+                let parts = argument.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard let first = parts.first, !first.isEmpty else { return nil }
+                path = first
+                for part in parts.dropFirst() {
+                    let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                    settings[kv[0]] = kv.count == 2 ? kv[1].replacingOccurrences(of: "\\n", with: "\n") : "true"
+                }
+                return
+            }
             guard let k = Kind(rawValue: argument) else { return nil }
             kind = k
         }
-        init(_ kind: Kind) { self.kind = kind }
-        var rawValue: String { path.map { "head:\($0)" } ?? kind.rawValue }
-        static var allValueStrings: [String] { ["likelihood", "checker", "chain", "verifier", "head", "head:PATH", "self"] }
+        init(_ kind: Kind) { self.kind = kind; argument = kind.rawValue }
+        var rawValue: String { argument }
+        static var allValueStrings: [String] {
+            ["likelihood", "checker", "chain", "verifier", "head", "head:PATH", "self", "token:PATH[,format=rlhflow|math-shepherd|generic,…]"]
+        }
     }
 
     @Option(help: "greedy, best-of-n, beam or dvts.") var strategy: Strategy = .bestOfN
@@ -31,7 +49,7 @@ struct SearchOptions: ParsableArguments {
     @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
     var beamWidth = 4
     @Option(name: .customLong("max-depth"), help: "Steps before every remaining branch runs to its end (beam, dvts).") var maxDepth = 40
-    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (each x op y = z line adds up), chain (for \"What is a op b op …?\": each line is the chain's next operation and the answer its value; exact labels), verifier (the known answer), head (the learned PRM head shipped for the default model, reading the policy's hidden states), head:PATH (a head from banyan train-prm), self (the policy asked on a fork whether each step is correct, scored by P(Yes)).")
+    @Option(help: "Step scorer: likelihood (mean token log-probability), checker (each x op y = z line adds up), chain (for \"What is a op b op …?\": each line is the chain's next operation and the answer its value; exact labels), verifier (the known answer), head (the learned PRM head shipped for the default model, reading the policy's hidden states), head:PATH (a head from banyan train-prm), self (the policy asked on a fork whether each step is correct, scored by P(Yes)), token:PATH (a second Llama GGUF as a PRM with its own forked KV, PATH `default` for the default model; settings after commas: format=rlhflow (default; its chat template), math-shepherd or generic with good=, bad=, probe=, between=, header=, after= texts; reencode to recompute every step's whole conversation, the reference's cost).")
     var prm = PRM(.checker)
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate: Aggregation = .min
     @Option(help: "Choice among solutions: vanilla, weighted or majority.") var select: Selection = .weighted
@@ -82,12 +100,48 @@ struct SearchOptions: ParsableArguments {
     }
 
     /// Runs the configured search on one question. `expected` feeds the verifier scorer.
-    func run(question: String, expected: String?, model: LlamaModel, tokenizer: LoadedTokenizer) throws -> SearchResult {
-        try run([(question, expected)], model: model, tokenizer: tokenizer)[0]
+    func run(question: String, expected: String?, model: LlamaModel, tokenizer: LoadedTokenizer, tokenPRM: TokenPRM? = nil) throws
+        -> SearchResult {
+        try run([(question, expected)], model: model, tokenizer: tokenizer, tokenPRM: tokenPRM)[0]
+    }
+
+    /// The token PRM --prm token:… names (nil for other scorers): its model loaded beside the policy, with
+    /// its own KV cache, kept for the whole command so eval batches reuse it.
+    func makeTokenPRM(threads: Int?) throws -> TokenPRM? {
+        guard prm.kind == .token, let path = prm.path else { return nil }
+        let known: Set = ["format", "reencode", "good", "bad", "probe", "between", "header", "after"]
+        if let unknown = prm.settings.keys.first(where: { !known.contains($0) }) {
+            throw ValidationError("--prm token: unknown setting \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        let file = try DefaultModel.resolve(explicit: path == "default" ? nil : path).path
+        Terminal.status("loading the PRM model \(file)…")
+        let model = try LlamaModel(path: file, threads: threads)
+        let loaded = try LoadedTokenizer(path: file)
+        var format: TokenPRMFormat
+        switch prm.settings["format", default: "rlhflow"] {
+        case "rlhflow":
+            guard let template = loaded.chatTemplate else { throw CLIError.invalid("the PRM model has no chat template; use format=math-shepherd or generic") }
+            format = try TokenPRMFormat.rlhflow(template: template)
+        case "math-shepherd", "shepherd": format = .mathShepherd
+        case "generic": format = TokenPRMFormat(name: "generic", afterQuestion: "\n", probe: "\nCorrect?", between: "\n", good: " Yes", bad: " No")
+        case let other: throw TokenPRMError.unknownFormat(other)
+        }
+        let s = prm.settings
+        if let v = s["good"] { format.good = v }
+        if let v = s["bad"] { format.bad = v }
+        if let v = s["probe"] { format.probe = v }
+        if let v = s["between"] { format.between = v }
+        if let v = s["header"] { format.header = v }
+        if let v = s["after"] { format.afterQuestion = v }
+        // Sequences held at once: every live branch of a batch and its parent, with room to spare.
+        let maxLive = 4 * n * 8
+        let policy = try ModelPolicy(model: model, tokenizer: loaded.tokenizer, capacityTokens: maxLive * 96 + 16_384)
+        return try TokenPRM(policy: policy, tokenizer: loaded.tokenizer, format: format, reencode: s["reencode"] != nil, maxLive: maxLive)
     }
 
     /// Runs the configured search on several questions at once, all in one batch over one KV cache.
-    func run(_ questions: [(question: String, expected: String?)], model: LlamaModel, tokenizer: LoadedTokenizer) throws -> [SearchResult] {
+    func run(_ questions: [(question: String, expected: String?)], model: LlamaModel, tokenizer: LoadedTokenizer,
+             tokenPRM: TokenPRM? = nil) throws -> [SearchResult] {
         guard let template = tokenizer.chatTemplate else {
             throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3)")
         }
@@ -97,7 +151,7 @@ struct SearchOptions: ParsableArguments {
         let format = try mathPrompt()
         let problems: [SearchProblem] = try questions.map { q in
             SearchProblem(prompt: tok.encode(format.render(question: q.question, template: template)),
-                          scorer: try verifier ?? stepScorer(question: q.question, expected: q.expected, head: head))
+                          scorer: try verifier ?? stepScorer(question: q.question, expected: q.expected, head: head, tokenPRM: tokenPRM))
         }
         let steps = delimiter.replacingOccurrences(of: "\\n", with: "\n")
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
@@ -122,7 +176,7 @@ struct SearchOptions: ParsableArguments {
         }
     }
 
-    func stepScorer(question: String, expected: String?, head: PRMHead?) throws -> any StepScorer {
+    func stepScorer(question: String, expected: String?, head: PRMHead?, tokenPRM: TokenPRM?) throws -> any StepScorer {
         switch prm.kind {
         case .likelihood: return LikelihoodScorer()
         case .checker: return CheckerScorer()
@@ -134,6 +188,9 @@ struct SearchOptions: ParsableArguments {
             guard let head else { throw CLIError.invalid("the PRM head was not loaded") }
             return HeadScorer(head: head)
         case .selfVerification: throw CLIError.invalid("--prm self needs the model's tokenizer")
+        case .token:
+            guard let tokenPRM else { throw CLIError.invalid("the token PRM was not loaded") }
+            return TokenPRMScorer(question: question, prm: tokenPRM)
         }
     }
 }

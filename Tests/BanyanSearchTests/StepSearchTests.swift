@@ -229,8 +229,7 @@ final class TreePolicy: SearchPolicy {
 struct ForkCheckingScorer: ForkingScorer {
     let name = "fork-check"
     func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] { steps.map { $0.judgement ?? -1 } }
-    func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
-        -> [(score: Double, tokens: Int)] {
+    func judge(_ items: [JudgeItem], policy: SearchPolicy) throws -> [(score: Double, tokens: Int)] {
         try items.map { item in
             let fork = try policy.fork(item.sequence, count: 1)[0]
             try policy.free(fork)

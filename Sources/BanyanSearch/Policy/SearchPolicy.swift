@@ -12,8 +12,8 @@ public protocol SearchPolicy: AnyObject {
     /// Prefills `prompt` as a new sequence; returns it and the logits for its next token.
     func start(_ prompt: [Int32]) throws -> (SequenceID, [Float])
     /// Prefills several prompts; for each, its sequence, next-token logits and the prompt tokens computed
-    /// for it (a policy may compute a prefix the prompts share once, counted on the first).
-    func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)]
+    /// for it. With `sharePrefix` a policy may compute a prefix the prompts share once (counted on the first).
+    func start(_ prompts: [[Int32]], sharePrefix: Bool) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)]
     /// `count` sequences sharing `sequence`'s history (and its KV, for the real model).
     func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID]
     /// Appends one token to each sequence, all in one step; returns each one's next-token logits.
@@ -43,6 +43,10 @@ extension SearchPolicy {
     }
 
     public func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
+        try start(prompts, sharePrefix: true)
+    }
+
+    public func start(_ prompts: [[Int32]], sharePrefix: Bool) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
         try prompts.map { p in
             let (s, l) = try start(p)
             return (s, l, p.count)
@@ -87,12 +91,12 @@ public final class ModelPolicy: SearchPolicy {
     }
 
     /// The prompts' common prefix (the few-shot examples, in a batch of problems) is prefilled once and
-    /// forked; every prompt's own suffix then goes through one batched step.
-    public func start(_ prompts: [[Int32]]) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
+    /// forked (with `sharePrefix`); every prompt's own suffix then goes through one batched step.
+    public func start(_ prompts: [[Int32]], sharePrefix: Bool) throws -> [(sequence: SequenceID, logits: [Float], computed: Int)] {
         guard prompts.count > 1 else { return try prompts.map { p in let (s, l) = try start(p); return (s, l, p.count) } }
         var shared = prompts[0].count
         for p in prompts.dropFirst() { shared = min(shared, zip(prompts[0], p).prefix { $0 == $1 }.count) }
-        shared = min(shared, prompts.map(\.count).min()! - 1)  // every prompt keeps a token of its own
+        shared = sharePrefix ? min(shared, prompts.map(\.count).min()! - 1) : 0  // every prompt keeps a token of its own
         var sequences: [SequenceID]
         if shared > 0 {
             let root = cache.createSequence()

@@ -1,14 +1,32 @@
 import BanyanKV
 import Foundation
 
-/// A scorer that runs forward passes of its own on forks of a branch's sequence when a step ends (the
-/// policy asked about its own step, or a second model). Search calls `judge` for every step that just
-/// ended, all branches together; the scores land on the steps and `scores` reads them back.
+/// A scorer that runs forward passes of its own when a step ends: on forks of the branch's sequence (the
+/// policy asked about its own step) or on a second model's own KV (a token PRM). Search calls `judge` for
+/// every step that just ended, all branches of all problems together; the scores land on the steps and
+/// `scores` reads them back.
 public protocol ForkingScorer: StepScorer {
-    /// One score per item, and the tokens computed for each. `pending` is the step's last token, sampled
-    /// but not yet in the sequence (nil when the step ended with end of generation).
-    func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
-        -> [(score: Double, tokens: Int)]
+    /// One score per item, and the tokens computed for each.
+    func judge(_ items: [JudgeItem], policy: SearchPolicy) throws -> [(score: Double, tokens: Int)]
+}
+
+/// A step that just ended, to be judged.
+public struct JudgeItem {
+    /// The branch's sequence in the policy.
+    public var sequence: SequenceID
+    /// The step's last token, sampled but not yet in the sequence (nil when the step ended with end of generation).
+    public var pending: Int32?
+    /// Every step of the branch so far, the new one last.
+    public var steps: [SolutionStep]
+    /// The scorer of the branch's own problem (which may know the problem's text).
+    public var problem: any ForkingScorer
+
+    public init(sequence: SequenceID, pending: Int32?, steps: [SolutionStep], problem: any ForkingScorer) {
+        self.sequence = sequence
+        self.pending = pending
+        self.steps = steps
+        self.problem = problem
+    }
 }
 
 /// Self-verification: the policy itself is asked, on a fork of the branch, whether the step it just wrote
@@ -31,8 +49,7 @@ public struct SelfVerificationScorer: ForkingScorer {
         steps.map { $0.judgement ?? 0.5 }
     }
 
-    public func judge(_ items: [(sequence: SequenceID, pending: Int32?, steps: [SolutionStep])], policy: SearchPolicy) throws
-        -> [(score: Double, tokens: Int)] {
+    public func judge(_ items: [JudgeItem], policy: SearchPolicy) throws -> [(score: Double, tokens: Int)] {
         guard !items.isEmpty else { return [] }
         var forks: [SequenceID] = []
         for item in items { forks += try policy.fork(item.sequence, count: 1) }

@@ -47,8 +47,9 @@ struct Rollout {
     var trees: [SearchTree] = []
     /// Whether steps carry `StepFeatures` (a learned PRM reads them).
     let capturesFeatures: Bool
-    /// The scorer that judges each step on forks when it ends (when every problem uses one).
+    /// The scorer that judges each step on forks when it ends (when every problem uses one), and each problem's own.
     let judge: (any ForkingScorer)?
+    let judges: [any ForkingScorer]
 
     /// A rollout for problems judged by `scorers` (one per problem).
     init(policy: SearchPolicy, maxTokens: Int, scorers: [any StepScorer]) {
@@ -56,7 +57,8 @@ struct Rollout {
         self.maxTokens = maxTokens
         let problems = scorers.count
         capturesFeatures = scorers.contains { $0.needsFeatures }
-        judge = scorers.allSatisfy { $0 is any ForkingScorer } ? scorers.first as? any ForkingScorer : nil
+        judges = scorers.compactMap { $0 as? any ForkingScorer }
+        judge = judges.count == scorers.count ? judges.first : nil
         accounting = Array(repeating: SearchAccounting(), count: problems)
         trees = Array(repeating: SearchTree(promptTokens: 0), count: problems)
     }
@@ -116,8 +118,10 @@ struct Rollout {
             }
             if let judge, !due.isEmpty {
                 // Steps that just ended are judged now, before their last token is fed (it goes in as `pending`).
-                let verdicts = try judge.judge(due.map { (branches[$0.index].sequence, $0.pending, branches[$0.index].steps) },
-                                               policy: policy)
+                let verdicts = try judge.judge(due.map { d in
+                    let b = branches[d.index]
+                    return JudgeItem(sequence: b.sequence, pending: d.pending, steps: b.steps, problem: judges[b.owner])
+                }, policy: policy)
                 for ((i, _), v) in zip(due, verdicts) {
                     branches[i].steps[branches[i].steps.count - 1].judgement = v.score
                     accounting[branches[i].owner].scorerTokens += v.tokens
