@@ -92,10 +92,10 @@ struct Eval: ParsableCommand {
                     try TreeFiles.writeJSON(tree, to: (trees as NSString).appendingPathComponent("\(problem.id).json"))
                 }
                 finished += 1
-                let right = records.filter { $0.isCorrect(search.rule, budget: result.solutions.count) }.count
+                let right = records.filter { $0.isCorrect(search.rule, budget: result.budget) }.count
                 Terminal.status(String(format: "[%d/%d] %@: %@ (expected %@) %@ | accuracy %d/%d, %.1f s", finished, problems.count,
                                        problem.id, result.answer(search.rule) ?? "none", problem.answer,
-                                       record.isCorrect(search.rule, budget: result.solutions.count) ? "right" : "wrong",
+                                       record.isCorrect(search.rule, budget: result.budget) ? "right" : "wrong",
                                        right, records.count, result.accounting.seconds))
             }
         }

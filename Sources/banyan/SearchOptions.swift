@@ -5,7 +5,7 @@ import Foundation
 /// The search settings `banyan search` and `banyan eval` share.
 struct SearchOptions: ParsableArguments {
 
-    enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n", beam, dvts }
+    enum Strategy: String, ExpressibleByArgument, CaseIterable { case greedy, bestOfN = "best-of-n", beam, dvts, auto }
     /// A step scorer named on the command line: likelihood, checker, chain, verifier, head, head:PATH, self
     /// or token:PATH[,key=value…].
     struct PRM: ExpressibleByArgument, Equatable {
@@ -44,7 +44,11 @@ struct SearchOptions: ParsableArguments {
         }
     }
 
-    @Option(help: "greedy, best-of-n, beam or dvts.") var strategy: Strategy = .bestOfN
+    @Option(help: "greedy, best-of-n, beam, dvts or auto (per problem: a few Best-of-N samples estimate its difficulty, then --auto-table picks strategy, N and selection rule for --budget).")
+    var strategy: Strategy = .bestOfN
+    @Option(help: "Budget for --strategy auto: the most samples / beams its choice may use.") var budget: Int?
+    @Option(name: .customLong("auto-table"), help: "Table for --strategy auto, from banyan auto-table (default: the shipped one, learned with --prm checker).")
+    var autoTable: String?
     @Option(help: "Budget: samples (best-of-n), beams (beam), subtrees × width (dvts).") var n = 8
     @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
     var beamWidth = 4
@@ -71,6 +75,11 @@ struct SearchOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...4096).contains(n) else { throw ValidationError("--n must be between 1 and 4096") }
+        if strategy == .auto {
+            guard let budget, (1...4096).contains(budget) else { throw ValidationError("--strategy auto needs --budget N (1…4096)") }
+        } else if budget != nil || autoTable != nil {
+            throw ValidationError("--budget and --auto-table apply to --strategy auto; other strategies take --n")
+        }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be ≥ 1") }
         guard temperature >= 0, topP > 0, topP <= 1 else { throw ValidationError("--temperature must be ≥ 0 and --top-p in (0, 1]") }
         guard topK >= 0, (0...1).contains(minP) else { throw ValidationError("--top-k must be ≥ 0 and --min-p in [0, 1]") }
@@ -157,7 +166,7 @@ struct SearchOptions: ParsableArguments {
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
         // Live sequences at once per problem: up to 2N while expanding (3N with look-ahead), each with its
         // own prompt without forking.
-        let live = strategy == .greedy ? 1 : (lookahead > 0 ? 3 : 2) * n
+        let live = strategy == .greedy ? 1 : (lookahead > 0 ? 3 : 2) * max(n, budget ?? 0)
         let longest = problems.map(\.prompt.count).max() ?? 0
         let perProblem = (noFork ? live : 1) * longest + live * (maxTokens + 32) + 64
         let policy = try ModelPolicy(model: model, tokenizer: tok, capacityTokens: problems.count * perProblem)
@@ -173,7 +182,76 @@ struct SearchOptions: ParsableArguments {
                                fork: !noFork).run(policy: policy, problems: problems)
         case .beam: return try BeamSearch(settings()).run(policy: policy, problems: problems)
         case .dvts: return try DVTS(settings()).run(policy: policy, problems: problems)
+        case .auto:
+            return try runAuto(problems: problems, policy: policy, sampling: sampling, delimiter: steps)
         }
+    }
+
+    /// The compute-optimal table --strategy auto uses, checked against the scorer in use.
+    func loadAutoTable() throws -> ComputeOptimalTable {
+        guard let path = autoTable ?? Bundle.module.path(forResource: "auto-table", ofType: "json", inDirectory: "Resources") else {
+            throw CLIError.invalid("no auto table is installed; make one with banyan auto-table and give --auto-table FILE")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.unreadable(path) }
+        let table: ComputeOptimalTable
+        do { table = try JSONDecoder().decode(ComputeOptimalTable.self, from: data) } catch {
+            throw CLIError.invalid("\(path) is not an auto table (banyan auto-table writes one): \(error)")
+        }
+        guard table.prm == prm.rawValue else {
+            throw CLIError.invalid("the auto table \(path) was learned with --prm \(table.prm), not \(prm.rawValue); give that --prm or another --auto-table")
+        }
+        return table
+    }
+
+    /// --strategy auto: a Best-of-N probe per problem, then each problem's choice from the table, problems
+    /// with the same choice searched together. A Best-of-N choice reuses the probe (its first samples are the
+    /// probe's, seeds being the same); any other choice pays for the probe too, in its accounting.
+    func runAuto(problems: [SearchProblem], policy: ModelPolicy, sampling: SamplingParameters, delimiter: String) throws -> [SearchResult] {
+        let table = try loadAutoTable()
+        let budget = budget ?? n
+        let scorer = problems[0].scorer
+        let probe = try BestOfN(n: min(table.probe, budget), sampling: sampling, maxTokens: maxTokens, delimiter: delimiter, scorer: scorer,
+                                aggregation: aggregate, fork: !noFork).run(policy: policy, problems: problems)
+        let choices = probe.map { table.choice(budget: budget, difficulty: ComputeOptimalTable.difficulty($0.solutions.map(\.score))) }
+        var results = probe
+        var groups: [String: [Int]] = [:]
+        for (i, c) in choices.enumerated() { if let c { groups["\(c.strategy) \(c.n)", default: []].append(i) } }
+        for (_, members) in groups.sorted(by: { $0.key < $1.key }) {
+            let c = choices[members[0]]!
+            let subset = members.map { problems[$0] }
+            let settings = StepSearchSettings(n: c.n, width: min(beamWidth, c.n), sampling: sampling, maxTokens: maxTokens, delimiter: delimiter,
+                                              scorer: scorer, aggregation: aggregate, maxDepth: maxDepth, fork: !noFork, lookahead: 0)
+            // A Best-of-N choice within the probe reads the probe's own picks; anything else runs, and the
+            // probe's compute is added to it (it ran, whatever was chosen).
+            let reuse = c.strategy == "best-of-n" && c.n <= probe[members[0]].solutions.count
+            let run: [SearchResult]
+            switch c.strategy {
+            case _ where reuse: run = members.map { probe[$0] }
+            case "beam": run = try BeamSearch(settings).run(policy: policy, problems: subset)
+            case "dvts": run = try DVTS(settings).run(policy: policy, problems: subset)
+            default:
+                run = try BestOfN(n: c.n, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter, scorer: scorer, aggregation: aggregate,
+                                  fork: !noFork).run(policy: policy, problems: subset)
+            }
+            for (k, i) in members.enumerated() {
+                var r = run[k]
+                if !reuse {
+                    let p = probe[i].accounting
+                    r.accounting.tokensPrefilled += p.tokensPrefilled
+                    r.accounting.tokensDecoded += p.tokensDecoded
+                    r.accounting.scorerTokens += p.scorerTokens
+                    r.accounting.forwardSteps += p.forwardSteps
+                    r.accounting.seconds += p.seconds
+                    r.accounting.peakKVBytes = max(r.accounting.peakKVBytes, p.peakKVBytes)
+                }
+                // The answer of the chosen rule at the chosen n stands for every rule at the whole budget.
+                let pick = r.picks[c.select]?[reuse ? c.n : r.budget]
+                r.picks = Dictionary(uniqueKeysWithValues: Selection.allCases.map { ($0.rawValue, pick.map { [budget: $0] } ?? [:]) })
+                r.strategy = "auto:\(c.strategy)\(c.strategy == "best-of-n" ? "-" + c.select : "")@\(c.n)"
+                results[i] = r
+            }
+        }
+        return results
     }
 
     func stepScorer(question: String, expected: String?, head: PRMHead?, tokenPRM: TokenPRM?) throws -> any StepScorer {

@@ -40,6 +40,9 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
     /// answer, is wrong).
     public func isCorrect(_ rule: Selection, budget: Int) -> Bool { correct[rule.rawValue]?[String(budget)] ?? false }
 
+    /// The largest budget any rule was scored at (N; N/M for DVTS, which picks among its subtrees' solutions).
+    public var budget: Int { correct.values.flatMap { $0.keys.compactMap { Int($0) } }.max() ?? answers.count }
+
     /// Reads records written one per line; names the line of the first bad one.
     public static func read(_ text: String, source: String) throws(ProblemSetError) -> [EvaluationRecord] {
         var records: [EvaluationRecord] = []

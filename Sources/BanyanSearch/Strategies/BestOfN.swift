@@ -13,7 +13,10 @@ public struct SearchResult: Sendable, Codable {
     /// Every step the search sampled, with scores and fates.
     public var tree: SearchTree?
 
-    public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[solutions.count] ?? nil }
+    /// The pick of `rule` at the search's whole budget (the largest budget picked at).
+    public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[budget] }
+    /// The whole budget: N (auto may spend a budget larger than its chosen run's N).
+    public var budget: Int { picks.values.compactMap { $0.keys.max() }.max() ?? solutions.count }
 
     public init(strategy: String, solutions: [Solution], picks: [String: [Int: String]], accounting: SearchAccounting,
                 tree: SearchTree? = nil) {

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Compute-optimal strategy choice: a problem's difficulty is estimated from a few Best-of-N samples (the
+/// mean of their solution scores under the PRM), and a table learned on training problems says which
+/// strategy, budget and selection rule did best on training problems of that difficulty at each budget.
+public struct ComputeOptimalTable: Sendable, Codable, Equatable {
+    public struct Choice: Sendable, Codable, Equatable {
+        /// best-of-n, beam or dvts.
+        public var strategy: String
+        public var n: Int
+        /// The selection rule whose pick is the answer.
+        public var select: String
+        /// Training accuracy of this choice in its difficulty bin, and the bin's problems.
+        public var accuracy: Double
+        public var problems: Int
+    }
+
+    /// Samples in the difficulty probe.
+    public var probe: Int
+    /// The PRM the scores came from (a table is only valid with the scorer it was learned with).
+    public var prm: String
+    /// Upper edges of the difficulty bins on the probe's mean score (ascending); bins = edges + 1.
+    public var edges: [Double]
+    /// Budget → the choice for each bin.
+    public var choices: [String: [Choice]]
+    /// Where the table was learned.
+    public var source: String
+
+    public init(probe: Int, prm: String, edges: [Double], choices: [String: [Choice]], source: String) {
+        self.probe = probe
+        self.prm = prm
+        self.edges = edges
+        self.choices = choices
+        self.source = source
+    }
+
+    public var budgets: [Int] { choices.keys.compactMap(Int.init).sorted() }
+
+    /// The bin of a probe's mean score: the first whose upper edge is at least the score.
+    public func bin(_ difficulty: Double) -> Int { edges.firstIndex { difficulty <= $0 } ?? edges.count }
+
+    /// The choice for a problem at `budget` (the table's largest budget not above it).
+    public func choice(budget: Int, difficulty: Double) -> Choice? {
+        guard let b = budgets.last(where: { $0 <= budget }), let row = choices[String(b)] else { return nil }
+        return row[min(bin(difficulty), row.count - 1)]
+    }
+
+    /// The mean solution score of a probe: the difficulty estimate.
+    public static func difficulty(_ scores: [Double]) -> Double { scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count) }
+
+    /// Learns a table from evaluation runs on training problems. `bestOfN` is a Best-of-N run at the largest
+    /// budget (its first `probe` samples are each problem's probe, and its picks at every smaller budget
+    /// are the Best-of-N candidates); `others` are beam search and DVTS runs at their N. Problems are
+    /// split into `bins` bins of equal size by difficulty; in each bin and at each budget B, the candidate
+    /// with n ≤ B that was right most often wins (ties go to the smaller n, then to Best-of-N).
+    public static func learn(bestOfN: [EvaluationRecord], others: [(n: Int, records: [EvaluationRecord])], probe: Int, bins: Int, budgets: [Int],
+                             prm: String, source: String) -> ComputeOptimalTable {
+        let difficulty = Dictionary(bestOfN.map { ($0.id, Self.difficulty(Array($0.scores.prefix(probe)))) }) { a, _ in a }
+        // Bin edges at difficulty quantiles, merged where scores tie.
+        let sorted = difficulty.values.sorted()
+        var edges: [Double] = []
+        for k in 1..<max(1, bins) where !sorted.isEmpty {
+            let q = sorted[min(sorted.count - 1, k * sorted.count / bins - 1)]
+            if edges.last != q && q < (sorted.last ?? 0) { edges.append(q) }
+        }
+        struct Candidate { var strategy: String; var n: Int; var select: String; var right: [String: Bool] }
+        var candidates: [Candidate] = []
+        for rule in ["weighted", "majority"] {
+            var byBudget: [Int: [String: Bool]] = [:]
+            for r in bestOfN { for (k, ok) in r.correct[rule] ?? [:] { if let n = Int(k) { byBudget[n, default: [:]][r.id] = ok } } }
+            for (n, right) in byBudget { candidates.append(Candidate(strategy: "best-of-n", n: n, select: rule, right: right)) }
+        }
+        for (n, run) in others {
+            guard let first = run.first else { continue }
+            // DVTS picks among its N/M subtrees' solutions: the run's own largest pick budget.
+            let right = Dictionary(run.map { ($0.id, $0.isCorrect(.weighted, budget: $0.budget)) }) { a, _ in a }
+            candidates.append(Candidate(strategy: first.strategy, n: n, select: "weighted", right: right))
+        }
+        let table = ComputeOptimalTable(probe: probe, prm: prm, edges: edges, choices: [:], source: source)
+        var choices: [String: [Choice]] = [:]
+        for budget in budgets {
+            var row: [Choice] = []
+            for bin in 0...edges.count {
+                let ids = difficulty.filter { table.bin($0.value) == bin }.map(\.key)
+                var best: Choice?
+                let order = candidates.filter { $0.n <= budget }
+                    .sorted { ($0.n, $0.strategy == "best-of-n" ? 0 : 1, $0.strategy, $0.select) < ($1.n, $1.strategy == "best-of-n" ? 0 : 1, $1.strategy, $1.select) }
+                for c in order {
+                    let known = ids.filter { c.right[$0] != nil }
+                    guard known.count == ids.count, !ids.isEmpty else { continue }
+                    let accuracy = Double(known.filter { c.right[$0]! }.count) / Double(ids.count)
+                    if best == nil || accuracy > best!.accuracy {
+                        best = Choice(strategy: c.strategy, n: c.n, select: c.select, accuracy: accuracy, problems: ids.count)
+                    }
+                }
+                row.append(best ?? Choice(strategy: "best-of-n", n: budget, select: "weighted", accuracy: 0, problems: ids.count))
+            }
+            choices[String(budget)] = row
+        }
+        return ComputeOptimalTable(probe: probe, prm: prm, edges: edges, choices: choices, source: source)
+    }
+
+    /// The table as aligned text, one line per budget.
+    public var description: String {
+        var lines = ["difficulty probe: \(probe) Best-of-N samples, mean solution score (\(prm)); learned on \(source)"]
+        let f = { (x: Double) in String(format: "%.2f", x) }
+        let names = (0...edges.count).map { i -> String in
+            if edges.isEmpty { return "any score" }
+            if i == 0 { return "score ≤ \(f(edges[0]))" }
+            return i < edges.count ? "\(f(edges[i - 1])) < score ≤ \(f(edges[i]))" : "score > \(f(edges[i - 1]))"
+        }
+        lines.append("budget | " + names.joined(separator: " | "))
+        for b in budgets {
+            let row = choices[String(b)]!.map { c in
+                String(format: "%@%@ N=%d (%.0f%% of %d)", c.strategy, c.strategy == "best-of-n" ? " \(c.select)" : "", c.n, 100 * c.accuracy, c.problems)
+            }
+            lines.append("\(b) | " + row.joined(separator: " | "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
