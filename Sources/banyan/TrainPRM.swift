@@ -11,14 +11,16 @@ struct TrainPRM: ParsableCommand {
         prompt), captures each step's features (the final hidden state at the step's end and right after its \
         `=`, plus token log-probabilities; no extra forward pass) and labels every step two ways: exact labels \
         from the chain checker (is this line the chain's next operation, computed right?) and outcome labels \
-        (is the solution's final answer right?, on every step, as OVM does). It fits a head on each label kind, \
+        (is the solution's final answer right?, on every step, as OVM does); with --rollouts K also Monte-Carlo \
+        labels (K rollouts continue from each step's end on forks of its prefix; the label is the fraction reaching \
+        the right answer, as Math-Shepherd). It fits a head on each label kind, \
         measures both on the held-out problems (step AUROC against the exact labels, solution AUROC of the \
         min-aggregated score against final correctness, calibration) beside the likelihood and arithmetic-checker \
         baselines, and writes the head trained on --labels. Problems are split by problem, never by step.
         """
     )
 
-    enum Labels: String, ExpressibleByArgument { case exact, outcome }
+    enum Labels: String, ExpressibleByArgument { case exact, outcome, mc }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Training problems (JSONL or arith:…; exact labels need arithmetic chains).")
@@ -27,7 +29,8 @@ struct TrainPRM: ParsableCommand {
     @Option(help: "Solutions sampled per problem.") var n = 8
     @Option(help: "Sampling temperature.") var temperature: Float = 0.7
     @Option(name: .customLong("max-tokens"), help: "Most tokens per solution.") var maxTokens = 64
-    @Option(help: "Which labels the written head is trained on: exact or outcome.") var labels: Labels = .exact
+    @Option(help: "Which labels the written head is trained on: exact, outcome or mc (needs --rollouts).") var labels: Labels = .exact
+    @Option(help: "Monte-Carlo rollouts from each step's end (0: no Monte-Carlo labels).") var rollouts = 0
     @Option(help: "Hidden units of a two-layer MLP head (0: linear).") var hidden = 0
     @Option(help: "Training epochs.") var epochs = 300
     @Option(help: "L2 penalty.") var l2: Float = 1e-2
@@ -42,6 +45,8 @@ struct TrainPRM: ParsableCommand {
     func validate() throws {
         guard holdout > 0, holdout < 1 else { throw ValidationError("--holdout must be between 0 and 1") }
         guard n >= 1, epochs >= 1, hidden >= 0, batch >= 1 else { throw ValidationError("--n, --epochs and --batch must be ≥ 1, --hidden ≥ 0") }
+        guard (0...64).contains(rollouts) else { throw ValidationError("--rollouts must be between 0 and 64") }
+        if labels == .mc && rollouts == 0 && examples == nil { throw ValidationError("--labels mc needs --rollouts K (or an --examples file with Monte-Carlo labels)") }
     }
 
     func run() throws {
@@ -61,7 +66,7 @@ struct TrainPRM: ParsableCommand {
             examples = try PRMDataset.collect(
                 policy: try ModelPolicy(model: session.model, tokenizer: tok, capacityTokens: capacity), problems: problems,
                 prompts: prompts, n: n, sampling: SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: seed),
-                maxTokens: maxTokens, delimiter: "\n", batch: batch) { done, total in
+                maxTokens: maxTokens, delimiter: "\n", batch: batch, rollouts: rollouts, rolloutCapacity: 4 * capacity) { done, total in
                     Terminal.status(String(format: "sampled %d/%d problems, %.0f s", done, total, MonotonicClock.seconds() - start))
                 }
             if let cache = self.examples { try PRMDataset.save(examples, to: cache) }
@@ -81,8 +86,16 @@ struct TrainPRM: ParsableCommand {
                                      "heldout_steps": test.reduce(0) { $0 + $1.features.count },
                                      "step_label_positive_rate": Double(train.flatMap(\.exact).filter { $0 }.count) / Double(max(1, steps))]
         var heads: [Labels: PRMHead] = [:]
-        for kind in [Labels.exact, .outcome] {
-            let y: [Float] = train.flatMap { e in kind == .exact ? e.exact.map { $0 ? 1 : 0 } : e.exact.map { _ in e.correct ? 1 : 0 } }
+        let hasMonteCarlo = !train.isEmpty && train.allSatisfy { $0.monteCarlo != nil }
+        if labels == .mc && !hasMonteCarlo { throw CLIError.invalid("these examples have no Monte-Carlo labels; sample them with --rollouts K") }
+        for kind in [Labels.exact, .outcome] + (hasMonteCarlo ? [.mc] : []) {
+            let y: [Float] = train.flatMap { e -> [Float] in
+                switch kind {
+                case .exact: return e.exact.map { $0 ? 1 : 0 }
+                case .outcome: return e.exact.map { _ in e.correct ? 1 : 0 }
+                case .mc: return e.monteCarlo!.map(Float.init)
+                }
+            }
             let t0 = MonotonicClock.seconds()
             let head = PRMTraining.fit(x, y, settings: settings, metadata: [
                 "model_sha256": hash, "layer": "final hidden state (after the output norm)",
@@ -100,6 +113,13 @@ struct TrainPRM: ParsableCommand {
         let likelihood = measure(test, stepScores: { e in e.meanLogProbability.map { Foundation.exp($0) } })
         let checker = measure(test, stepScores: { e in e.checker.map { $0 ? 1 : 0 } })
         report["likelihood"] = likelihood
+        if test.allSatisfy({ $0.monteCarlo != nil }) && !test.isEmpty {
+            // How well the rollout estimate itself tracks the exact labels (what the mc head learns from).
+            let mc = measure(test, stepScores: { $0.monteCarlo! })
+            report["monte_carlo_labels"] = mc
+            print(String(format: "Monte-Carlo labels themselves (%d rollouts): step AUROC %.3f against the exact labels", rollouts,
+                         mc["step_auroc"] as? Double ?? .nan))
+        }
         report["arithmetic_checker"] = checker
         print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f",
                      likelihood["step_auroc"] as? Double ?? .nan, likelihood["solution_auroc"] as? Double ?? .nan))
