@@ -99,8 +99,10 @@ import Testing
     }
 }
 
-/// The float paths (one or two rows: dequantize a weight row and dot; more rows: dequantized tiles and
-/// sgemm) for every other weight type, against dequantize-and-dot in double on random blocks.
+/// Every other weight type against dequantize-and-dot in double on random blocks: F32 dotted in place,
+/// F16 / BF16 fused float dots (one or two rows), Q4_K / Q6_K fused dots against 8-bit activations (up to
+/// four rows: the reference then sees the activations as the kernel does, fp16 scale × int8), and dequantized
+/// tiles through sgemm for more rows.
 @Suite struct FloatPathKernelTests {
     static func randomMatrix(_ type: GGMLType, rows: Int, inputs: Int, random: inout SeededRandom) -> TensorView {
         var bytes: [UInt8] = []
@@ -122,6 +124,17 @@ import Testing
         return TensorView(name: "w", type: type, shape: [inputs, rows], offset: 0, byteCount: bytes.count, file: MappedFile(bytes: bytes))
     }
 
+    /// Activations as 8-bit blocks of 32 give them back: fp16-rounded scale × the rounded value.
+    static func asQuantized(_ x: [Float]) -> [Float] {
+        stride(from: 0, to: x.count, by: 32).flatMap { b -> [Float] in
+            let block = x[b..<(b + 32)]
+            let amax = block.map { abs($0) }.max()!
+            let inverse: Float = amax == 0 ? 0 : 127 / amax
+            let d = Float(Float16(amax / 127))
+            return block.map { ($0 * inverse).rounded(.toNearestOrEven) * d }
+        }
+    }
+
     @Test(arguments: [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K])
     func floatPathsMatchTheReference(type: GGMLType) {
         var random = SeededRandom(seed: 5)
@@ -133,12 +146,13 @@ import Testing
             for o in 0..<outputs { Dequantize.row(type, w.baseAddress + o * w.rowBytes, buffer.baseAddress! + o * inputs, count: inputs) }
         }
         #expect(weights.allSatisfy { $0.isFinite })
-        for rows in [1, 2, 5] {
-            let x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) / 500 }
+        for rows in [1, 2, 3, 4, 5] {
+            var x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) / 500 }
             var y = [Float](repeating: .nan, count: rows * outputs)
             x.withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
             }
+            if (type == .q4_K || type == .q6_K) && rows <= 4 { x = Self.asQuantized(x) }
             var worst = 0.0, scale = 0.0
             for r in 0..<rows {
                 for o in 0..<outputs {

@@ -7,7 +7,9 @@ import COpenBLAS
 /// Q4_0 / Q4_1 / Q8_0 weights (llama.cpp numerics): activations are quantized to 8 bits once, and the
 /// SIMD kernels of `QuantizedBlockDot` take four activation rows per pass over each weight row, so the
 /// weights are read once per call however many rows there are. Q5 goes through a plain block loop.
-/// Other types, or f32 numerics: one or two rows dequantize each weight row once and dot it with every
+/// Q4_K / Q6_K with up to four rows: fused dots against 8-bit activations (`KQuantDot`). F16 / BF16 with
+/// one or two rows: fused float dots (`HalfDot`); F32 rows are dotted in place.
+/// Otherwise, or with f32 numerics: one or two rows dequantize each weight row once and dot it with every
 /// activation row; more rows dequantize tiles of 64 weight rows and multiply them with OpenBLAS sgemm.
 public enum MatMul {
     static let tileRows = 64
@@ -59,6 +61,19 @@ public enum MatMul {
         let tiles = (outputs + tileRows - 1) / tileRows
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
+        if quantizeActivations && KQuantDot.supports(type) && inputs % 256 == 0 && rows <= 4 {
+            // Few rows (decode): fused K-quant dots against 8-bit activations read the weights once per row,
+            // never as floats. Prompt batches dequantize tiles for sgemm below instead.
+            let xq = QuantizedActivations(x, rows: rows, width: inputs)
+            defer { xq.free() }
+            pool.parallelFor(tiles) { tile in
+                for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
+                    let w = base + o * rowBytes
+                    for r in 0..<rows { y[r * outputs + o] = KQuantDot.dot(type, w, xq, row: r) }
+                }
+            }
+            return
+        }
         if quantizeActivations && QuantizedDot.types.contains(type) && inputs % 32 == 0 {
             // As llama.cpp: activations to 8 bits per block, integer dot products per weight block (Q5 here).
             let xq = QuantizedActivations(x, rows: rows, width: inputs)
@@ -76,6 +91,10 @@ public enum MatMul {
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: inputs)
                 defer { scratch.deallocate() }
                 for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
+                    if HalfDot.supports(type) {
+                        for r in 0..<rows { y[r * outputs + o] = HalfDot.dot(type, base + o * rowBytes, x + r * inputs, count: inputs) }
+                        continue
+                    }
                     let w: UnsafePointer<Float>
                     if type == .f32 {
                         w = (base + o * rowBytes).assumingMemoryBound(to: Float.self)

@@ -13,6 +13,8 @@ public struct QuantizedActivations {
     /// Per block: fp16-rounded scale d and fp16-rounded d·Σq.
     public let d: UnsafeMutablePointer<Float>
     public let s: UnsafeMutablePointer<Float>
+    /// Per block: the exact integer Σq (K-quant minimums meet it).
+    public let sums: UnsafeMutablePointer<Int32>
 
     public init(_ x: UnsafePointer<Float>, rows: Int, width: Int) {
         precondition(width % 32 == 0, "quantized activations need a width that is a multiple of 32")
@@ -22,6 +24,7 @@ public struct QuantizedActivations {
         q = .allocate(capacity: rows * width)
         d = .allocate(capacity: rows * blocksPerRow)
         s = .allocate(capacity: rows * blocksPerRow)
+        sums = .allocate(capacity: rows * blocksPerRow)
         for b in 0..<(rows * blocksPerRow) {
             let src = x + 32 * b
             var amax: Float = 0
@@ -36,6 +39,7 @@ public struct QuantizedActivations {
             }
             d[b] = Float(Float16(scale))
             s[b] = Float(Float16(scale * Float(sum)))
+            sums[b] = sum
         }
     }
 
@@ -43,6 +47,7 @@ public struct QuantizedActivations {
         q.deallocate()
         d.deallocate()
         s.deallocate()
+        sums.deallocate()
     }
 }
 
