@@ -8,8 +8,9 @@ import BanyanWeights
 enum KQuantDot {
     static func supports(_ type: GGMLType) -> Bool { type == .q4_K || type == .q6_K }
 
-    @inline(__always) static func bytes(_ p: UnsafeRawPointer) -> SIMD32<UInt8> { p.loadUnaligned(as: SIMD32<UInt8>.self) }
-    @inline(__always) static func int16(_ v: SIMD32<UInt8>) -> SIMD16<Int16> { unsafeBitCast(v, to: SIMD16<Int16>.self) }
+    /// 32 bytes as 16-bit lanes: byte-wise vector operations with a scalar (SIMD32<UInt8> & 0x0F) come out
+    /// as a scalar loop, so nibbles and bit pairs are masked in 16-bit lanes, each byte's bits kept in place.
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> SIMD16<Int16> { p.loadUnaligned(as: SIMD16<Int16>.self) }
 
     /// Q4_K: w = d·scale_j·q − dmin·min_j, q a nibble, scale and min 6-bit per 32 weights. The minimum
     /// meets the activation block's exact integer sum Σa.
@@ -23,12 +24,12 @@ enum KQuantDot {
             let d = Dequantize.half(p, 0), dmin = Dequantize.half(p, 2)
             let scales = (p + 4).assumingMemoryBound(to: UInt8.self)
             for c in 0..<4 {
-                let packed = bytes(p + 16 + 32 * c)
+                let packed = load(p + 16 + 32 * c)
                 let b = 8 * sb + 2 * c
                 let (s1, m1) = Dequantize.scaleMin(2 * c, scales)
                 let (s2, m2) = Dequantize.scaleMin(2 * c + 1, scales)
-                let low = QuantizedBlockDot.blockSum(Q4_1Blocks.self, int16(packed & 0x0F), (xq + 32 * b).loadUnaligned(as: SIMD16<Int16>.self))
-                let high = QuantizedBlockDot.blockSum(Q4_1Blocks.self, int16(packed &>> 4), (xq + 32 * b + 32).loadUnaligned(as: SIMD16<Int16>.self))
+                let low = QuantizedBlockDot.blockSum(Q4_1Blocks.self, packed & 0x0F0F, (xq + 32 * b).loadUnaligned(as: SIMD16<Int16>.self))
+                let high = QuantizedBlockDot.blockSum(Q4_1Blocks.self, (packed &>> 4) & 0x0F0F, (xq + 32 * b + 32).loadUnaligned(as: SIMD16<Int16>.self))
                 acc.addProduct(low, SIMD8(repeating: d * s1 * xd[b]))
                 acc2.addProduct(high, SIMD8(repeating: d * s2 * xd[b + 1]))
                 minimum += dmin * (m1 * xd[b] * Float(xsum[b]) + m2 * xd[b + 1] * Float(xsum[b + 1]))
@@ -44,13 +45,12 @@ enum KQuantDot {
         let blocks = x.blocksPerRow
         let xq = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks
         var acc = SIMD8<Float>(repeating: 0), acc2 = SIMD8<Float>(repeating: 0)
+        let thirtyTwo = SIMD16<Int16>(repeating: 0x2020)
         for sb in 0..<(blocks / 8) {
             let p = w + 210 * sb
             let d = Dequantize.half(p, 208)
             for n in 0..<2 {
-                // Unpacked in 16-bit lanes (byte shifts have no AVX2 instruction and come out scalar); the
-                // masks keep every byte's bits within the byte.
-                let l0 = int16(bytes(p + 64 * n)), l1 = int16(bytes(p + 64 * n + 32)), h = int16(bytes(p + 128 + 32 * n))
+                let l0 = load(p + 64 * n), l1 = load(p + 64 * n + 32), h = load(p + 128 + 32 * n)
                 let sc = (p + 192 + 8 * n).assumingMemoryBound(to: Int8.self)
                 let q0 = (l0 & 0x0F0F) | ((h & 0x0303) &<< 4)
                 let q1 = (l1 & 0x0F0F) | (((h &>> 2) & 0x0303) &<< 4)
@@ -58,8 +58,9 @@ enum KQuantDot {
                 let q3 = ((l1 &>> 4) & 0x0F0F) | (((h &>> 6) & 0x0303) &<< 4)
                 let b = 8 * sb + 4 * n
                 @inline(__always) func part(_ q: SIMD16<Int16>, _ k: Int, _ block: Int) -> SIMD8<Float> {
-                    let signed = unsafeBitCast(unsafeBitCast(q, to: SIMD32<Int8>.self) &- 32, to: SIMD16<Int16>.self)
-                    let sum = QuantizedBlockDot.blockSum(Q8_0Blocks.self, signed, (xq + 32 * block).loadUnaligned(as: SIMD16<Int16>.self))
+                    // Σ(q − 32)·a as Σq·a − Σ32·a, both exact (q is unsigned, as Q4_1's nibbles).
+                    let a = (xq + 32 * block).loadUnaligned(as: SIMD16<Int16>.self)
+                    let sum = QuantizedBlockDot.blockSum(Q4_1Blocks.self, q, a) - QuantizedBlockDot.blockSum(Q4_1Blocks.self, thirtyTwo, a)
                     let scale = d * xd[block]
                     let lanes = SIMD8<Float>(lowHalf: SIMD4(repeating: scale * Float(sc[k])), highHalf: SIMD4(repeating: scale * Float(sc[k + 1])))
                     return sum * lanes
