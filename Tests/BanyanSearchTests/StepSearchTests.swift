@@ -252,3 +252,41 @@ struct ForkCheckingScorer: ForkingScorer {
         #expect(r.accounting.scorerTokens == 5 * judged)
     }
 }
+
+/// Monte-Carlo labels on a tree whose right answer is known: a step from which every path is wrong gets 0,
+/// a step after which every path is right gets 1, and a step with one right and one wrong continuation
+/// gets a fraction strictly between.
+@Suite struct MonteCarloLabelTests {
+    static let tree: [String: [String]] = [
+        "": ["a) 2 + 2 = 5\n", "b) 2 + 2 = 4\n"],
+        "a) 2 + 2 = 5\n": ["Answer: 6"],
+        "b) 2 + 2 = 4\n": ["x) 4 + 1 = 5\n", "y) 4 + 1 = 6\n"],
+        "b) 2 + 2 = 4\nx) 4 + 1 = 5\n": ["Answer: 5"],
+        "b) 2 + 2 = 4\ny) 4 + 1 = 6\n": ["Answer: 6"],
+    ]
+
+    @Test func labelsAreTheFractionOfRolloutsReachingTheAnswer() throws {
+        let policy = TreePolicy(Self.tree)
+        let sampling = SamplingParameters(temperature: 1, topK: 0, topP: 1, minP: 0, seed: 3)
+        let sampled = try BestOfN(n: 12, sampling: sampling, maxTokens: 64, delimiter: "\n", scorer: CheckerScorer(), aggregation: .min)
+            .run(policy: policy, prompt: StepSearchTests.prompt)
+        let problem = Problem(id: "t", question: "What is 2 + 2 + 1?", answer: "5")
+        let labels = try PRMDataset.monteCarloLabels(policy: policy, solutions: sampled.solutions.map { (0, $0) }, problems: [problem],
+                                                     prompts: [StepSearchTests.prompt], rollouts: 16, sampling: sampling, maxTokens: 64,
+                                                     delimiter: "\n", capacity: 0, seed: 9)
+        #expect(policy.states.isEmpty, "every rollout freed")
+        var seen = Set<String>()
+        for (s, l) in zip(sampled.solutions, labels) {
+            #expect(l.count == s.steps.count)
+            #expect(l.last == (s.answer == "5" ? 1 : 0))
+            switch s.steps[0].text {
+            case let t where t.hasPrefix("a"): #expect(l[0] == 0); seen.insert("a")
+            default:
+                #expect(l[0] > 0 && l[0] < 1, "one of b's two continuations is right: \(l[0])")
+                #expect(l[1] == (s.steps[1].text.hasPrefix("x") ? 1 : 0))
+                seen.insert("b")
+            }
+        }
+        #expect(seen == ["a", "b"], "both first steps sampled")
+    }
+}

@@ -1,0 +1,42 @@
+import Banyan
+import Testing
+
+/// The auto table on hand-made training records: easy problems (high probe scores) are solved by Best-of-N,
+/// hard ones only by beam search, so each bin gets its own choice.
+@Suite struct ComputeOptimalTests {
+    static func record(_ id: Int, strategy: String, scores: [Double], right: [String: [String: Bool]]) -> String {
+        let answers = String(repeating: "\"1\",", count: scores.count).dropLast()
+        let correct = right.map { rule, byBudget in
+            "\"\(rule)\":{" + byBudget.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        }.joined(separator: ",")
+        return """
+        {"id":"p\(id)","question":"q","expected":"1","strategy":"\(strategy)","answers":[\(answers)],"scores":\(scores),\
+        "correct":{\(correct)},"coverage":true,"tokensPrefilled":10,"tokensDecoded":20,"forwardSteps":5,"peakKVBytes":0,"seconds":0.1}
+        """
+    }
+
+    @Test func eachDifficultyBinGetsTheStrategyThatSolvedIt() throws {
+        // Problems 0–3 easy (probe scores 1), 4–7 hard (probe scores 0).
+        var bon: [String] = [], beam: [String] = []
+        for i in 0..<8 {
+            let easy = i < 4
+            bon.append(Self.record(i, strategy: "best-of-n", scores: Array(repeating: easy ? 1 : 0, count: 8),
+                                   right: ["weighted": ["1": easy, "2": easy, "4": easy, "8": easy], "majority": ["4": false, "8": easy]]))
+            beam.append(Self.record(i, strategy: "beam", scores: [0, 0, 0, 0], right: ["weighted": ["4": !easy]]))
+        }
+        let table = ComputeOptimalTable.learn(
+            bestOfN: try EvaluationRecord.read(bon.joined(separator: "\n"), source: "bon"),
+            others: [(4, try EvaluationRecord.read(beam.joined(separator: "\n"), source: "beam"))],
+            probe: 4, bins: 2, budgets: [2, 4, 8], prm: "checker", source: "test")
+        #expect(table.edges == [0])
+        let hard = try #require(table.choice(budget: 8, difficulty: 0)), easy = try #require(table.choice(budget: 8, difficulty: 1))
+        #expect(hard.strategy == "beam" && hard.n == 4 && hard.accuracy == 1)
+        // Ties go to the smallest budget: one sample already solves the easy problems.
+        #expect(easy.strategy == "best-of-n" && easy.n == 1 && easy.select == "weighted" && easy.accuracy == 1)
+        // At budget 2 beam search (N=4) is not allowed: the hard bin falls back to what fits, solving nothing.
+        #expect(table.choice(budget: 2, difficulty: 0)?.strategy == "best-of-n")
+        #expect(table.choice(budget: 1, difficulty: 0) == nil, "no table row below the smallest budget")
+        #expect(table.choice(budget: 100, difficulty: 0)?.strategy == "beam", "the largest row serves larger budgets")
+        #expect(table.description.contains("beam N=4"))
+    }
+}
