@@ -79,16 +79,27 @@ for n in BUDGETS:
         rows = load(f"{name}{n}-checker")
         if rows:
             add(method, n, rows)
+# The learned PRM head beside the checker (tools/prm_report.sh runs), so the gap between them stays visible.
+head = load("bon-head")
+if head:
+    for n in [b for b in BUDGETS if b <= max(len(r["answers"]) for r in head.values())]:
+        sub = lambda r, n=n: r["tokensPrefilled"] + r["tokensDecoded"] * n / len(r["answers"])
+        add("Best-of-N weighted, PRM head", n, head, "weighted", True, sub)
+for name, method in [("beam4-head", "beam search, PRM head"), ("dvts4-head", "DVTS, PRM head")]:
+    rows = load(name)
+    if rows:
+        add(method, 4, rows)
 greedy = load("greedy")
 if greedy and all(i in greedy for i in ids):
     add("greedy", 1, greedy, "vanilla")
 
 COLORS = {"majority vote": "#888888", "Best-of-N vanilla": "#b07aa1", "Best-of-N weighted": "#4e79a7", "beam search": "#e15759",
-          "DVTS": "#59a14f", "auto": "#f28e2b", "greedy": "#222222"}
+          "DVTS": "#59a14f", "auto": "#f28e2b", "greedy": "#222222", "Best-of-N weighted, PRM head": "#76b7b2",
+          "beam search, PRM head": "#ff9da7", "DVTS, PRM head": "#9c755f"}
 
 
 def svg(path, xkey, xlabel, title):
-    W, H, L, R, T, B = 720, 420, 60, 190, 40, 50
+    W, H, L, R, T, B = 780, 440, 60, 250, 40, 50
     pts = {m: sorted((xkey(n, v), v[0] / v[1]) for n, v in c.items()) for m, c in curves.items()}
     xs = [x for p in pts.values() for x, _ in p]
     lo, hi = math.log2(min(xs)), math.log2(max(xs))
@@ -132,12 +143,13 @@ def svg(path, xkey, xlabel, title):
 
 os.makedirs(docs, exist_ok=True)
 svg(os.path.join(docs, "scaling-accuracy-n.svg"), lambda n, v: n, "budget N (samples / beams)",
-    "Accuracy against N (arithmetic chains, T=0.7, arithmetic checker as PRM)")
+    "Accuracy against N (arithmetic chains, T=0.7; PRM: the checker unless named)")
 svg(os.path.join(docs, "scaling-accuracy-tokens.svg"), lambda n, v: v[2], "tokens computed per problem (prompt + decoded + scorer)",
     "Accuracy against tokens computed")
 
 print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, first {len(ids)} problems; T=0.7, seed 0, "
-      "PRM: the arithmetic step checker (aggregate min, weighted vote unless named). Accuracy with 95% Wilson intervals; "
+      "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned PRM head "
+      "shipped with banyan. Accuracy with 95% Wilson intervals; "
       "under it, tokens computed per problem.\n")
 print("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
 print("|---|" + "---|" * len(BUDGETS))

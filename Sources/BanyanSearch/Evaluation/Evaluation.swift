@@ -14,6 +14,8 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
     public var coverage: Bool
     public var tokensPrefilled: Int
     public var tokensDecoded: Int
+    /// Tokens a scorer computed with a model of its own (absent in files written before it was recorded).
+    public var scorerTokens: Int?
     public var forwardSteps: Int
     public var peakKVBytes: Int
     public var seconds: Double
@@ -31,6 +33,7 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
         coverage = result.solutions.contains { $0.answer.map { AnswerEquivalence.equivalent($0, problem.answer) } ?? false }
         tokensPrefilled = result.accounting.tokensPrefilled
         tokensDecoded = result.accounting.tokensDecoded
+        scorerTokens = result.accounting.scorerTokens
         forwardSteps = result.accounting.forwardSteps
         peakKVBytes = result.accounting.peakKVBytes
         seconds = result.accounting.seconds
