@@ -58,15 +58,17 @@ struct TrainPRM: ParsableCommand {
         let hash = try PRMHeads.modelSHA256(session.model.sourceDescription)
         let start = MonotonicClock.seconds()
         let capacity = batch * (prompts.map(\.count).max()! + n * (maxTokens + 16) + 64)
+        // Monte-Carlo rollouts run many prefixes at once in the same cache (pages are mapped lazily).
+        let pool = rollouts > 0 ? 8 * capacity : capacity
         let examples: [PRMExample]
         if let cache = self.examples, FileManager.default.fileExists(atPath: cache) {
             examples = try PRMDataset.load(from: cache)
             Terminal.status("reusing \(examples.count) sampled solutions from \(cache)")
         } else {
             examples = try PRMDataset.collect(
-                policy: try ModelPolicy(model: session.model, tokenizer: tok, capacityTokens: capacity), problems: problems,
+                policy: try ModelPolicy(model: session.model, tokenizer: tok, capacityTokens: pool), problems: problems,
                 prompts: prompts, n: n, sampling: SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: seed),
-                maxTokens: maxTokens, delimiter: "\n", batch: batch, rollouts: rollouts, rolloutCapacity: 4 * capacity) { done, total in
+                maxTokens: maxTokens, delimiter: "\n", batch: batch, rollouts: rollouts, rolloutCapacity: pool) { done, total in
                     Terminal.status(String(format: "sampled %d/%d problems, %.0f s", done, total, MonotonicClock.seconds() - start))
                 }
             if let cache = self.examples { try PRMDataset.save(examples, to: cache) }

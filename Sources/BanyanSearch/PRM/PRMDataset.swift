@@ -70,7 +70,8 @@ extension PRMDataset {
     /// Math-Shepherd's labels: from the end of every step but the last, `rollouts` continuations are sampled
     /// (each step's prefix is prefilled once, as the prompt plus the solution's own tokens so far, sharing the
     /// few-shot prompt, and its rollouts fork it); the label is the fraction that reach the right answer. The
-    /// last step is labelled by the solution's own correctness. Prefixes go in chunks that fit `capacity`.
+    /// last step is labelled by the solution's own correctness. Prefixes go in chunks that fit `capacity`, the
+    /// tokens `policy` holds.
     public static func monteCarloLabels(policy: SearchPolicy, solutions: [(problem: Int, solution: Solution)], problems: [Problem],
                                         prompts: [[Int32]], rollouts: Int, sampling: SamplingParameters, maxTokens: Int,
                                         delimiter: String, capacity: Int, seed: UInt64) throws -> [[Double]] {
@@ -87,7 +88,8 @@ extension PRMDataset {
             }
         }
         let longest = prefixes.map(\.tokens.count).max() ?? 0
-        let perPrefix = longest + rollouts * (maxTokens + 16) + 32
+        // Pages round each sequence up and every rollout copies its prefix's last page: twice the raw count.
+        let perPrefix = 2 * (longest + rollouts * (maxTokens + 32) + 64)
         let chunk = max(1, capacity > 0 ? capacity / perPrefix : 64)
         var settings = sampling
         for start in stride(from: 0, to: prefixes.count, by: chunk) {

@@ -1,0 +1,18 @@
+#!/usr/bin/env python3
+"""Copies docs/search-report.md and docs/scaling-report.md into the README between their markers
+(<!-- NAME:start --> … <!-- NAME:end -->), pointing their images at docs/."""
+import os, re
+
+root = os.path.join(os.path.dirname(__file__), "..")
+readme_path = os.path.join(root, "README.md")
+readme = open(readme_path).read()
+for name in ["search-report", "scaling-report"]:
+    path = os.path.join(root, "docs", name + ".md")
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if not os.path.exists(path) or start not in readme:
+        continue
+    body = re.sub(r"\]\((?!https?:|docs/)([^)]+\.svg)\)", r"](docs/\1)", open(path).read().strip())
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme = head + start + "\n" + body + "\n" + end + tail
+open(readme_path, "w").write(readme)
