@@ -34,29 +34,11 @@ let benchmarks: @Sendable () -> Void = {
     let model = try! LlamaModel(path: modelPath)
     let layer = model.weights.layers[0]
     let shapes: [(String, TensorView)] = [("ffn_up", layer.up), ("attn_q", layer.query), ("output", model.weights.output)]
-    let bandwidth = BenchmarkMetric.custom("MB/s of weights", polarity: .prefersLarger, useScalingFactor: false)
-    let flops = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
     for threads in [1, 2] {
         let pool = ThreadPool(threads: threads)
         for (name, w) in shapes {
             for rows in [1, 16, 128] {
-                let x = (0..<(rows * w.rowLength)).map { Float(($0 * 7919) % 1000) / 500 - 1 }
-                var y = [Float](repeating: 0, count: rows * w.rowCount)
-                let title = "matmul \(w.type) \(name) \(w.rowCount)×\(w.rowLength), \(rows) row(s), \(threads) thread(s)"
-                Benchmark(title, configuration: .init(metrics: [.wallClock, bandwidth, flops], maxDuration: .seconds(2))) { benchmark in
-                    let start = MonotonicClock.seconds()
-                    var calls = 0
-                    for _ in benchmark.scaledIterations {
-                        x.withUnsafeBufferPointer { xb in
-                            y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
-                        }
-                        calls += 1
-                    }
-                    let seconds = MonotonicClock.seconds() - start
-                    benchmark.measurement(bandwidth, Int(Double(calls * w.byteCount) / seconds / 1e6))
-                    benchmark.measurement(flops, Int(Double(calls * 2 * rows * w.rowCount * w.rowLength) / seconds / 1e6))
-                    blackHole(y[0])
-                }
+                matmulBenchmark("matmul \(w.type) \(name) \(w.rowCount)×\(w.rowLength), \(rows) row(s), \(threads) thread(s)", w, rows: rows, pool: pool)
             }
         }
     }
@@ -68,25 +50,32 @@ let benchmarks: @Sendable () -> Void = {
         for threads in [1, 2] {
             let pool = ThreadPool(threads: threads)
             for rows in [1, 2] {
-                let x = (0..<(rows * w.rowLength)).map { Float(($0 * 7919) % 1000) / 500 - 1 }
-                var y = [Float](repeating: 0, count: rows * w.rowCount)
-                let title = "matmul \(type) synthetic \(w.rowCount)×\(w.rowLength), \(rows) row(s), \(threads) thread(s)"
-                Benchmark(title, configuration: .init(metrics: [.wallClock, bandwidth, flops], maxDuration: .seconds(2))) { benchmark in
-                    let start = MonotonicClock.seconds()
-                    var calls = 0
-                    for _ in benchmark.scaledIterations {
-                        x.withUnsafeBufferPointer { xb in
-                            y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
-                        }
-                        calls += 1
-                    }
-                    let seconds = MonotonicClock.seconds() - start
-                    benchmark.measurement(bandwidth, Int(Double(calls * w.byteCount) / seconds / 1e6))
-                    benchmark.measurement(flops, Int(Double(calls * 2 * rows * w.rowCount * w.rowLength) / seconds / 1e6))
-                    blackHole(y[0])
-                }
+                matmulBenchmark("matmul \(type) synthetic \(w.rowCount)×\(w.rowLength), \(rows) row(s), \(threads) thread(s)", w, rows: rows, pool: pool)
             }
         }
+    }
+}
+
+/// One matmul benchmark: `rows` activation rows against `w`, reporting MB/s of weights streamed and MFLOP/s
+/// (2 per weight per row) as custom metrics.
+func matmulBenchmark(_ title: String, _ w: TensorView, rows: Int, pool: ThreadPool) {
+    let bandwidth = BenchmarkMetric.custom("MB/s of weights", polarity: .prefersLarger, useScalingFactor: false)
+    let flops = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+    let x = (0..<(rows * w.rowLength)).map { Float(($0 * 7919) % 1000) / 500 - 1 }
+    var y = [Float](repeating: 0, count: rows * w.rowCount)
+    Benchmark(title, configuration: .init(metrics: [.wallClock, bandwidth, flops], maxDuration: .seconds(2))) { benchmark in
+        let start = MonotonicClock.seconds()
+        var calls = 0
+        for _ in benchmark.scaledIterations {
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
+            }
+            calls += 1
+        }
+        let seconds = MonotonicClock.seconds() - start
+        benchmark.measurement(bandwidth, Int(Double(calls * w.byteCount) / seconds / 1e6))
+        benchmark.measurement(flops, Int(Double(calls * 2 * rows * w.rowCount * w.rowLength) / seconds / 1e6))
+        blackHole(y[0])
     }
 }
 

@@ -61,27 +61,18 @@ public enum MatMul {
         let tiles = (outputs + tileRows - 1) / tileRows
         let base = weight.baseAddress
         let rowBytes = weight.rowBytes
-        if quantizeActivations && KQuantDot.supports(type) && inputs % 256 == 0 && rows <= 4 {
-            // Few rows (decode): fused K-quant dots against 8-bit activations read the weights once per row,
-            // never as floats. Prompt batches dequantize tiles for sgemm below instead.
+        // 8-bit activations against one weight block at a time: Q4_K / Q6_K for a few rows (decode; prompt
+        // batches dequantize tiles for sgemm below instead), Q5 always (as llama.cpp).
+        let kQuant = KQuantDot.supports(type) && inputs % 256 == 0 && rows <= 4
+        if quantizeActivations && (kQuant || QuantizedDot.types.contains(type) && inputs % 32 == 0) {
             let xq = QuantizedActivations(x, rows: rows, width: inputs)
             defer { xq.free() }
             pool.parallelFor(tiles) { tile in
                 for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
                     let w = base + o * rowBytes
-                    for r in 0..<rows { y[r * outputs + o] = KQuantDot.dot(type, w, xq, row: r) }
-                }
-            }
-            return
-        }
-        if quantizeActivations && QuantizedDot.types.contains(type) && inputs % 32 == 0 {
-            // As llama.cpp: activations to 8 bits per block, integer dot products per weight block (Q5 here).
-            let xq = QuantizedActivations(x, rows: rows, width: inputs)
-            defer { xq.free() }
-            pool.parallelFor(tiles) { tile in
-                for o in (tile * tileRows)..<min(outputs, (tile + 1) * tileRows) {
-                    let w = base + o * rowBytes
-                    for r in 0..<rows { y[r * outputs + o] = QuantizedDot.dot(type, w, xq, row: r) }
+                    for r in 0..<rows {
+                        y[r * outputs + o] = kQuant ? KQuantDot.dot(type, w, xq, row: r) : QuantizedDot.dot(type, w, xq, row: r)
+                    }
                 }
             }
             return
