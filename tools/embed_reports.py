@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Copies docs/search-report.md and docs/scaling-report.md into the README between their markers
+"""Copies docs/search-report.md, docs/scaling-report.md and docs/singleop-report.md into the README between their markers
 (<!-- NAME:start --> … <!-- NAME:end -->), pointing their images at docs/."""
 import os, re
 
 root = os.path.join(os.path.dirname(__file__), "..")
 readme_path = os.path.join(root, "README.md")
 readme = open(readme_path).read()
-for name in ["search-report", "scaling-report"]:
+for name in ["search-report", "scaling-report", "singleop-report"]:
     path = os.path.join(root, "docs", name + ".md")
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if not os.path.exists(path) or start not in readme:

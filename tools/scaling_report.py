@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Formats the scaling report (docs/scaling-report.md and two SVG plots) from banyan eval outputs.
 
-Usage: tools/scaling_report.py RESULTS_DIR PROBLEMS DOCS_DIR [TABLE_TEXT_FILE]
+Usage: tools/scaling_report.py RESULTS_DIR PROBLEMS DOCS_DIR [TABLE_TEXT_FILE|-] [NAME] [DATASET]
 Reads RESULTS_DIR/{bon32,beam<N>,dvts<N>,auto<N>}-checker.jsonl and greedy.jsonl, keeps the first PROBLEMS
-problems of each, and writes DOCS_DIR/scaling-accuracy-n.svg and DOCS_DIR/scaling-accuracy-tokens.svg; the
-markdown goes to stdout.
+problems of each, and writes DOCS_DIR/NAME-accuracy-n.svg and DOCS_DIR/NAME-accuracy-tokens.svg (NAME: scaling);
+the markdown goes to stdout. DATASET names the problems in the text.
 """
 import json, math, os, sys
 
 results, limit, docs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-table_text = open(sys.argv[4]).read().strip() if len(sys.argv) > 4 else None
+table_text = open(sys.argv[4]).read().strip() if len(sys.argv) > 4 and sys.argv[4] != "-" else None
+plot_name = sys.argv[5] if len(sys.argv) > 5 else "scaling"
+dataset = sys.argv[6] if len(sys.argv) > 6 else "chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`"
 BUDGETS = [1, 2, 4, 8, 16, 32]
 
 
@@ -32,7 +34,7 @@ def order_key(i):
 
 bon = load("bon32-checker")
 if bon is None:
-    sys.exit("missing bon32-checker.jsonl: run tools/scaling_report.sh")
+    sys.exit(f"missing {results}/bon32-checker.jsonl: run tools/scaling_report.sh")
 ids = sorted(bon, key=order_key)[:limit]
 
 
@@ -142,12 +144,12 @@ def svg(path, xkey, xlabel, title):
 
 
 os.makedirs(docs, exist_ok=True)
-svg(os.path.join(docs, "scaling-accuracy-n.svg"), lambda n, v: n, "budget N (samples / beams)",
-    "Accuracy against N (arithmetic chains, T=0.7; PRM: the checker unless named)")
-svg(os.path.join(docs, "scaling-accuracy-tokens.svg"), lambda n, v: v[2], "tokens computed per problem (prompt + decoded + scorer)",
+svg(os.path.join(docs, f"{plot_name}-accuracy-n.svg"), lambda n, v: n, "budget N (samples / beams)",
+    "Accuracy against N (T=0.7; PRM: the checker unless named)")
+svg(os.path.join(docs, f"{plot_name}-accuracy-tokens.svg"), lambda n, v: v[2], "tokens computed per problem (prompt + decoded + scorer)",
     "Accuracy against tokens computed")
 
-print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, first {len(ids)} problems; T=0.7, seed 0, "
+print(f"Held-out {dataset}, first {len(ids)} problems; T=0.7, seed 0, "
       "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned PRM head "
       "shipped with banyan. Accuracy with 95% Wilson intervals; "
       "under it, tokens computed per problem.\n")
@@ -168,8 +170,8 @@ print("Coverage (any of the 32 samples right): " + f"{100 * sum(r['coverage'] fo
       "Best-of-N rows come from one N=32 run read at each sub-budget (its samples are independent); their tokens are the "
       "prompt plus that share of the decoded tokens. Beam search and DVTS use M=4 (N=1, 2 are not defined for them); auto "
       "spends its 4-sample probe on top of its choice unless the choice is Best-of-N within the probe.\n")
-print("![accuracy against N](scaling-accuracy-n.svg)\n")
-print("![accuracy against tokens](scaling-accuracy-tokens.svg)\n")
+print(f"![accuracy against N]({plot_name}-accuracy-n.svg)\n")
+print(f"![accuracy against tokens]({plot_name}-accuracy-tokens.svg)\n")
 if table_text:
     print("The auto table (`banyan auto-table`, learned on the training chains `seed=1`, first 32 problems):\n")
     print("```\n" + table_text + "\n```")

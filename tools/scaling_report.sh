@@ -5,11 +5,14 @@
 # results/search/ and results/auto-train/); the N=4, 8, 16 beam/DVTS runs are shared with tools/search_report.sh.
 # Steps: (1) held-out runs; (2) training runs on other chains (seed=1) and the auto table learned from them
 # (written to Sources/banyan/Resources/auto-table.json, the one `--strategy auto` ships with); (3) auto on
-# the held-out chains at each budget; (4) the report. Usage: tools/scaling_report.sh [PROBLEMS] [TRAIN_PROBLEMS]
+# the held-out chains at each budget; (4) the report; (5) the real-text held-out set (shared/data/singleop.jsonl,
+# MAWPS SingleOp, never trained on) with the same strategies but auto (its table is learned on chains), and its
+# report. Usage: tools/scaling_report.sh [PROBLEMS] [TRAIN_PROBLEMS] [SINGLEOP_PROBLEMS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-50}
 N_TRAIN=${2:-32}
+N_TEXT=${3:-30}
 source tools/eval_runs.sh
 run greedy "$N" --strategy greedy
 run bon32-checker "$N" --strategy best-of-n --n 32 --prm checker
@@ -41,3 +44,16 @@ for b in 4 8 16 32; do
 done
 python3 tools/scaling_report.py "$OUT" "$N" docs results/auto-table.txt > docs/scaling-report.md
 cat docs/scaling-report.md
+
+DATA=../shared/data/singleop.jsonl
+OUT=results/singleop
+mkdir -p "$OUT"
+run greedy "$N_TEXT" --strategy greedy
+run bon32-checker "$N_TEXT" --strategy best-of-n --n 32 --prm checker
+for n in 4 8 16; do
+  run "beam$n-checker" "$N_TEXT" --strategy beam --n $n --prm checker
+  run "dvts$n-checker" "$N_TEXT" --strategy dvts --n $n --prm checker
+done
+python3 tools/scaling_report.py "$OUT" "$N_TEXT" docs - singleop "MAWPS SingleOp (\`../shared/data/singleop.jsonl\`)" \
+  > docs/singleop-report.md
+cat docs/singleop-report.md
