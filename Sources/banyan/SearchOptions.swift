@@ -95,6 +95,9 @@ struct SearchOptions: ParsableArguments {
         }
     }
 
+    /// The most branches per problem a search may hold: N, or auto's budget.
+    var width: Int { max(n, budget ?? 0) }
+
     /// The rule whose pick is the answer (greedy has one solution: its own).
     var rule: Selection { strategy == .greedy ? .vanilla : select }
 
@@ -143,7 +146,7 @@ struct SearchOptions: ParsableArguments {
         if let v = s["header"] { format.header = v }
         if let v = s["after"] { format.afterQuestion = v }
         // Sequences held at once: every live branch of a batch and its parent, with room to spare.
-        let maxLive = 4 * n * 8
+        let maxLive = 4 * width * 8
         let policy = try ModelPolicy(model: model, tokenizer: loaded.tokenizer, capacityTokens: maxLive * 96 + 16_384)
         return try TokenPRM(policy: policy, tokenizer: loaded.tokenizer, format: format, reencode: s["reencode"] != nil, maxLive: maxLive)
     }
@@ -166,7 +169,7 @@ struct SearchOptions: ParsableArguments {
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP, seed: seed)
         // Live sequences at once per problem: up to 2N while expanding (3N with look-ahead), each with its
         // own prompt without forking.
-        let live = strategy == .greedy ? 1 : (lookahead > 0 ? 3 : 2) * max(n, budget ?? 0)
+        let live = strategy == .greedy ? 1 : (lookahead > 0 ? 3 : 2) * width
         let longest = problems.map(\.prompt.count).max() ?? 0
         let perProblem = (noFork ? live : 1) * longest + live * (maxTokens + 32) + 64
         let policy = try ModelPolicy(model: model, tokenizer: tok, capacityTokens: problems.count * perProblem)
@@ -235,19 +238,13 @@ struct SearchOptions: ParsableArguments {
             }
             for (k, i) in members.enumerated() {
                 var r = run[k]
-                if !reuse {
-                    let p = probe[i].accounting
-                    r.accounting.tokensPrefilled += p.tokensPrefilled
-                    r.accounting.tokensDecoded += p.tokensDecoded
-                    r.accounting.scorerTokens += p.scorerTokens
-                    r.accounting.forwardSteps += p.forwardSteps
-                    r.accounting.seconds += p.seconds
-                    r.accounting.peakKVBytes = max(r.accounting.peakKVBytes, p.peakKVBytes)
-                }
-                // The answer of the chosen rule at the chosen n stands for every rule at the whole budget.
-                let pick = r.picks[c.select]?[reuse ? c.n : r.budget]
+                if !reuse { r.accounting.add(probe[i].accounting) }
+                // The answer of the problem's own rule (a group shares strategy and N, not the rule) at the
+                // chosen n stands for every rule at the whole budget.
+                let own = choices[i]!
+                let pick = r.picks[own.select]?[reuse ? c.n : r.budget]
                 r.picks = Dictionary(uniqueKeysWithValues: Selection.allCases.map { ($0.rawValue, pick.map { [budget: $0] } ?? [:]) })
-                r.strategy = "auto:\(c.strategy)\(c.strategy == "best-of-n" ? "-" + c.select : "")@\(c.n)"
+                r.strategy = "auto:\(c.strategy)\(c.strategy == "best-of-n" ? "-" + own.select : "")@\(c.n)"
                 results[i] = r
             }
         }

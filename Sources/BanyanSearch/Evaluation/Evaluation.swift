@@ -30,7 +30,7 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
         correct = result.picks.mapValues { byBudget in
             Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), AnswerEquivalence.equivalent($0.value, problem.answer)) })
         }
-        coverage = result.solutions.contains { $0.answer.map { AnswerEquivalence.equivalent($0, problem.answer) } ?? false }
+        coverage = result.solutions.contains { $0.isRight(expected: problem.answer) }
         tokensPrefilled = result.accounting.tokensPrefilled
         tokensDecoded = result.accounting.tokensDecoded
         scorerTokens = result.accounting.scorerTokens

@@ -49,7 +49,7 @@ public enum PRMDataset {
                 for s in result.solutions where s.steps.allSatisfy({ $0.features != nil }) && !s.steps.isEmpty {
                     let arithmetic = CheckerScorer().scores(s.steps, text: s.text, finished: true)
                     examples.append(PRMExample(problem: p, features: s.steps.map { $0.features!.vector }, exact: s.steps.map { $0.score > 0.5 },
-                                               correct: s.answer.map { AnswerEquivalence.equivalent($0, problems[p].answer) } ?? false,
+                                               correct: s.isRight(expected: problems[p].answer),
                                                checker: arithmetic.map { $0 > 0.5 }, meanLogProbability: s.steps.map(\.meanLogProbability)))
                     kept.append((p, s))
                 }
@@ -77,7 +77,7 @@ extension PRMDataset {
                                         delimiter: String, capacity: Int, seed: UInt64) throws -> [[Double]] {
         struct Prefix { var solution: Int; var step: Int; var tokens: [Int32]; var problem: Int }
         var labels = solutions.map { p, s in
-            Array(repeating: 0.0, count: s.steps.count - 1) + [s.answer.map { AnswerEquivalence.equivalent($0, problems[p].answer) } == true ? 1 : 0]
+            Array(repeating: 0.0, count: s.steps.count - 1) + [s.isRight(expected: problems[p].answer) ? 1 : 0]
         }
         var prefixes: [Prefix] = []
         for (i, (p, s)) in solutions.enumerated() {
@@ -99,7 +99,7 @@ extension PRMDataset {
                                  aggregation: .min)
             let results = try search.run(policy: policy, problems: part.map { SearchProblem(prompt: $0.tokens, scorer: CheckerScorer()) })
             for (x, r) in zip(part, results) {
-                let right = r.solutions.filter { $0.answer.map { AnswerEquivalence.equivalent($0, problems[x.problem].answer) } ?? false }.count
+                let right = r.solutions.filter { $0.isRight(expected: problems[x.problem].answer) }.count
                 labels[x.solution][x.step] = Double(right) / Double(max(1, r.solutions.count))
             }
         }

@@ -170,9 +170,9 @@ public final class TokenPRM: @unchecked Sendable {
                 k -= 1
             }
             if parent == nil { k = 0 }
-            var tokens: [Int32] = []
-            for j in k..<r.steps.count { tokens += segment(question: r.question, step: r.steps[j], index: j) }
-            let fresh = segment(question: r.question, step: r.steps.last!, index: r.steps.count - 1).count
+            let segments = (k..<r.steps.count).map { segment(question: r.question, step: r.steps[$0], index: $0) }
+            let tokens = segments.flatMap { $0 }
+            let fresh = segments.last!.count
             planned[key] = work.count
             work.append(Work(index: i, key: key, parent: parent?.sequence, tokens: tokens, length: (parent?.length ?? 0) + tokens.count,
                              fresh: fresh))
@@ -195,10 +195,7 @@ public final class TokenPRM: @unchecked Sendable {
             for (k, w) in starting.enumerated() { (sequences[w], logits[w], computed[w]) = (out[k].sequence, out[k].logits, out[k].computed) }
         }
         for (w, item) in work.enumerated() {
-            let l = logits[w]
-            let top = max(l[Int(good)], l[Int(bad)])
-            let pg = Foundation.exp(Double(l[Int(good)] - top)), pb = Foundation.exp(Double(l[Int(bad)] - top))
-            let score = pg / (pg + pb)
+            let score = LabelProbability.of(good: [good], bad: [bad], in: logits[w])
             results[item.index] = (score, computed[w])
             statistics.stepsScored += 1
             statistics.tokensComputed += computed[w]

@@ -35,6 +35,9 @@ public struct Solution: Sendable, Codable, Equatable {
     public var end: End
     public var tokenCount: Int { steps.reduce(0) { $0 + $1.tokens.count } }
 
+    /// Whether the solution's answer equals `expected` (no answer is wrong).
+    public func isRight(expected: String) -> Bool { answer.map { AnswerEquivalence.equivalent($0, expected) } ?? false }
+
     public init(steps: [SolutionStep], text: String, answer: String?, score: Double, end: End) {
         self.steps = steps
         self.text = text

@@ -56,11 +56,17 @@ public struct SelfVerificationScorer: ForkingScorer {
         defer { for f in forks { try? policy.free(f) } }
         let inputs = zip(forks, items).map { f, item in (f, (item.pending.map { [$0] } ?? []) + question) }
         let logits = try policy.extend(inputs)
-        return zip(logits, inputs).map { l, input in
-            let top = l.max() ?? 0
-            let py = yes.reduce(0.0) { $0 + Foundation.exp(Double(l[Int($1)] - top)) }
-            let pn = no.reduce(0.0) { $0 + Foundation.exp(Double(l[Int($1)] - top)) }
-            return (py + pn > 0 ? py / (py + pn) : 0.5, input.1.count)
-        }
+        return zip(logits, inputs).map { l, input in (LabelProbability.of(good: yes, bad: no, in: l), input.1.count) }
+    }
+}
+
+/// A verdict read from next-token logits: P(good) / (P(good) + P(bad)), each side summed over its label
+/// tokens (softmax restricted to the labels); 0.5 when there are none.
+enum LabelProbability {
+    static func of(good: some Collection<Int32>, bad: some Collection<Int32>, in logits: [Float]) -> Double {
+        let top = Double((good.map { logits[Int($0)] } + bad.map { logits[Int($0)] }).max() ?? 0)
+        let pg = good.reduce(0.0) { $0 + Foundation.exp(Double(logits[Int($1)]) - top) }
+        let pb = bad.reduce(0.0) { $0 + Foundation.exp(Double(logits[Int($1)]) - top) }
+        return pg + pb > 0 ? pg / (pg + pb) : 0.5
     }
 }

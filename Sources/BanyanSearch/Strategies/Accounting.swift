@@ -20,4 +20,14 @@ public struct SearchAccounting: Sendable, Codable, Equatable {
         self.peakKVBytes = peakKVBytes
         self.seconds = seconds
     }
+
+    /// Adds the work of a search run before this one on the same problem: counts add, the peak is the larger.
+    public mutating func add(_ other: SearchAccounting) {
+        tokensPrefilled += other.tokensPrefilled
+        tokensDecoded += other.tokensDecoded
+        scorerTokens += other.scorerTokens
+        forwardSteps += other.forwardSteps
+        seconds += other.seconds
+        peakKVBytes = max(peakKVBytes, other.peakKVBytes)
+    }
 }
