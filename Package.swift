@@ -40,25 +40,25 @@ let package = Package(
         .target(name: "BanyanTokenizer", dependencies: ["BanyanWeights"]),
         .target(name: "BanyanKV", swiftSettings: fast),
         .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanKV"], swiftSettings: fast),
-        .target(name: "BanyanGeneration", dependencies: ["BanyanModel", "BanyanTokenizer"]),
-        .target(name: "BanyanSearch", dependencies: ["BanyanWeights", "BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"],
-                swiftSettings: fast),
+        .target(name: "BanyanGeneration", dependencies: ["BanyanKV", "BanyanKernels", "BanyanModel", "BanyanTokenizer"]),
+        .target(name: "BanyanSearch", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"],
+                resources: [.copy("Resources")], swiftSettings: fast),
         .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration", "BanyanSearch"]),
         .executableTarget(
             name: "banyan",
-            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            resources: [.copy("Resources")]
+            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Seeded corruption sweeps over the readers, in their own process: Swift Testing records a
         // backtrace for every thrown error, which would make 20,000 rejected files take minutes.
         .executableTarget(name: "banyan-corrupt", dependencies: ["BanyanWeights", "BanyanGeneration"]),
         .target(name: "BanyanTestSupport", dependencies: ["Banyan"], path: "Tests/BanyanTestSupport"),
-        .testTarget(name: "BanyanWeightsTests", dependencies: ["Banyan", "BanyanTestSupport", "banyan-corrupt"]),
-        .testTarget(name: "BanyanKVTests", dependencies: ["Banyan"]),
-        .testTarget(name: "BanyanSearchTests", dependencies: ["Banyan", "BanyanTestSupport"]),
-        .testTarget(name: "BanyanKernelsTests", dependencies: ["Banyan"], swiftSettings: cpuFlags),
-        .testTarget(name: "BanyanTokenizerTests", dependencies: ["Banyan", "BanyanTestSupport"]),
-        .testTarget(name: "BanyanModelTests", dependencies: ["Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
+        // Each test target depends on (and imports) the module it tests, so the tests keep the layers honest.
+        .testTarget(name: "BanyanWeightsTests", dependencies: ["BanyanWeights", "BanyanModel", "BanyanTestSupport", "banyan-corrupt"]),
+        .testTarget(name: "BanyanKVTests", dependencies: ["BanyanKV", "BanyanGeneration"]),
+        .testTarget(name: "BanyanSearchTests", dependencies: ["BanyanSearch", "Banyan", "BanyanTestSupport"]),
+        .testTarget(name: "BanyanKernelsTests", dependencies: ["BanyanKernels", "BanyanWeights", "BanyanGeneration"], swiftSettings: cpuFlags),
+        .testTarget(name: "BanyanTokenizerTests", dependencies: ["BanyanTokenizer", "BanyanGeneration", "BanyanTestSupport"]),
+        .testTarget(name: "BanyanModelTests", dependencies: ["BanyanModel", "Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "BanyanBenchmarks",
             dependencies: ["Banyan", .product(name: "Benchmark", package: "benchmark")],

@@ -30,29 +30,28 @@ public enum ThroughputBenchmark {
         let vocab = UInt64(model.config.vocabularySize)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(100 + random.next() % (vocab - 200)) } }
         let prompt = tokens(promptTokens)
-        let capacity = promptTokens + (generatedTokens + 1) * max(parallel, 1) + 64
         var prefill: [Double] = [], decode: [Double] = [], batched: [Double] = []
         for r in 0..<repeats {
-            let cache = try model.makeCache(capacityTokens: capacity)
-            let seq = cache.createSequence()
+            let engine = try Engine(model: model)
+            let seq = engine.createSequence()
             var t0 = Date()
-            _ = try model.step([StepInput(sequence: seq, tokens: prompt)], cache: cache)
+            _ = try engine.step([StepInput(sequence: seq, tokens: prompt)])
             prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
 
-            let single = cache.createSequence()
-            _ = try model.step([StepInput(sequence: single, tokens: [prompt[0]])], cache: cache)
+            let single = engine.createSequence()
+            _ = try engine.step([StepInput(sequence: single, tokens: [prompt[0]])])
             let gen = tokens(generatedTokens)
             t0 = Date()
-            for t in gen { _ = try model.step([StepInput(sequence: single, tokens: [t])], cache: cache) }
+            for t in gen { _ = try engine.step([StepInput(sequence: single, tokens: [t])]) }
             decode.append(Double(generatedTokens) / Date().timeIntervalSince(t0))
-            try cache.free(single)
+            try engine.free(single)
 
             if parallel > 0 {
-                let forks = try cache.fork(seq, count: parallel)
+                let forks = try engine.fork(seq, count: parallel)
                 t0 = Date()
                 for _ in 0..<generatedTokens {
                     let step = tokens(parallel)
-                    _ = try model.step(forks.enumerated().map { StepInput(sequence: $1, tokens: [step[$0]]) }, cache: cache)
+                    _ = try engine.step(forks.enumerated().map { StepInput(sequence: $1, tokens: [step[$0]]) })
                 }
                 batched.append(Double(generatedTokens * parallel) / Date().timeIntervalSince(t0))
             }

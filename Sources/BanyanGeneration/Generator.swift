@@ -26,22 +26,33 @@ public struct GenerationResult: Sendable {
 public enum GenerationError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     case promptTooLong(tokens: Int, context: Int)
+    case noChatTemplate
+    case badThreads(Int)
 
     public var description: String {
         switch self {
         case .emptyPrompt: return "the prompt is empty: give at least one token of text"
         case .promptTooLong(let t, let c): return "the prompt has \(t) tokens, more than the model's context of \(c)"
+        case .noChatTemplate: return "this model has no chat template Banyan knows (ChatML or Llama 3); give raw text instead of a chat turn"
+        case .badThreads(let n): return "--threads must be ≥ 1, not \(n)"
         }
     }
 }
 
-/// Streams tokens from a model: prefill the prompt in one step, then one token per step.
+/// Generation defaults shared by the library, the CLI and the server.
+public enum GenerationDefaults {
+    public static let maxTokens = 128
+    /// llama.cpp's sampling defaults.
+    public static let sampling = SamplingParameters()
+}
+
+/// Streams tokens from an engine: prefill the prompt in one step, then one token per step.
 public struct Generator {
-    public let model: LlamaModel
+    public let engine: Engine
     public let tokenizer: Tokenizer
 
-    public init(model: LlamaModel, tokenizer: Tokenizer) {
-        self.model = model
+    public init(engine: Engine, tokenizer: Tokenizer) {
+        self.engine = engine
         self.tokenizer = tokenizer
     }
 
@@ -49,21 +60,20 @@ public struct Generator {
     /// (never half a character) and may return false to stop. Stop strings end generation and are not
     /// included in the result.
     public func generate(prompt: [Int32], maxTokens: Int, sampling: SamplingParameters, stopStrings: [String] = [],
-                         cache: KVCache? = nil, onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
+                         onText: (String) -> Bool = { _ in true }) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
-        let context = model.config.contextLength
+        let context = engine.config.contextLength
         guard prompt.count < context else { throw GenerationError.promptTooLong(tokens: prompt.count, context: context) }
         let budget = min(maxTokens, context - prompt.count)
-        let cache = try cache ?? model.makeCache(capacityTokens: prompt.count + budget + 16)
-        let sequence = cache.createSequence()
-        defer { try? cache.free(sequence) }
+        let sequence = engine.createSequence()
+        defer { try? engine.free(sequence) }
         var sampler = Sampler(sampling)
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var result = GenerationResult(tokens: [], text: "", promptTokens: prompt.count, prefillSeconds: 0, decodeSeconds: 0,
                                       stopReason: .maxTokens)
         var history = prompt
         let start = Date()
-        var out = try model.step([StepInput(sequence: sequence, tokens: prompt)], cache: cache)
+        var out = try engine.step([StepInput(sequence: sequence, tokens: prompt)])
         result.prefillSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
         var emitted = ""
@@ -90,7 +100,7 @@ public struct Generator {
                 if !onText(chunk) { result.stopReason = .cancelled; break }
             }
             if result.tokens.count == budget { break }
-            out = try model.step([StepInput(sequence: sequence, tokens: [token])], cache: cache)
+            out = try engine.step([StepInput(sequence: sequence, tokens: [token])])
         }
         if result.stopReason != .stopString {
             result.text += decoder.flush()

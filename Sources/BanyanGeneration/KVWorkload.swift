@@ -56,18 +56,16 @@ public enum KVWorkload {
         let vocab = UInt64(model.config.vocabularySize)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(100 + random.next() % (vocab - 200)) } }
         let prompt = tokens(promptTokens)
-        let capacity = promptTokens + forks * (max(generatedTokens, suffixTokens + 1) + 2 * pageSize) + 4 * pageSize
-        let cache = try model.makeCache(capacityTokens: capacity, pageSize: pageSize, elementType: elementType)
+        let engine = try Engine(model: model, pageSize: pageSize, kvType: elementType)
+        let cache = engine.cache
         cache.recordsEvents = recordTrace
-        let strategy = model.attentionStrategy
-        defer { model.attentionStrategy = strategy }
 
         progress("prefill \(promptTokens) tokens")
         let root = cache.createSequence()
-        let rootLogits = try model.step([StepInput(sequence: root, tokens: prompt)], cache: cache)[0].logitsRow()
+        let rootLogits = try engine.step([StepInput(sequence: root, tokens: prompt)])[0].logitsRow()
 
         // Fork latency: fork and free one child many times (fork timed alone).
-        let copiedBefore = cache.statistics.copyOnWriteBytes
+        let copiedBefore = cache.statistics.forkBytesCopied
         var samples: [Double] = []
         let wasRecording = cache.recordsEvents
         cache.recordsEvents = false
@@ -78,7 +76,7 @@ public enum KVWorkload {
             try cache.free(child)
         }
         cache.recordsEvents = wasRecording
-        let forkBytesCopied = cache.statistics.copyOnWriteBytes - copiedBefore
+        let forkBytesCopied = cache.statistics.forkBytesCopied - copiedBefore
         let forkCost = try forkScaling(geometry: cache.geometry, lengths: [promptTokens, 4 * promptTokens, 16 * promptTokens])
 
         // Fork into `forks` sequences and sample them together.
@@ -90,7 +88,7 @@ public enum KVWorkload {
         var peak = cache.physicalBytes
         let t0 = MonotonicClock.seconds()
         for _ in 0..<generatedTokens {
-            let out = try model.step(zip(kids, next).map { StepInput(sequence: $0, tokens: [$1]) }, cache: cache)
+            let out = try engine.step(zip(kids, next).map { StepInput(sequence: $0, tokens: [$1]) })
             for i in 0..<forks { next[i] = samplers[i].sample(out[i].logitsRow()) }
             peak = max(peak, cache.physicalBytes)
         }
@@ -102,14 +100,14 @@ public enum KVWorkload {
         // Attention at prompt + suffix: the same decode step under each strategy, rolled back after each.
         progress("attention at \(forks) × (\(promptTokens) shared + \(suffixTokens))")
         let group = try cache.fork(root, count: forks)
-        _ = try model.step(group.map { StepInput(sequence: $0, tokens: tokens(suffixTokens - 1), outputs: .none) }, cache: cache)
+        _ = try engine.step(group.map { StepInput(sequence: $0, tokens: tokens(suffixTokens - 1), outputs: .none) })
         var attention: [AttentionStrategy: [Double]] = [:], whole: [AttentionStrategy: [Double]] = [:]
         for _ in 0..<5 {
             for s in AttentionStrategy.allCases {
-                model.attentionStrategy = s
-                _ = try model.step(group.map { StepInput(sequence: $0, tokens: tokens(1)) }, cache: cache)
-                attention[s, default: []].append(model.lastProfile.attentionSeconds * 1e3)
-                whole[s, default: []].append(model.lastProfile.stepSeconds * 1e3)
+                engine.attentionStrategy = s
+                _ = try engine.step(group.map { StepInput(sequence: $0, tokens: tokens(1)) })
+                attention[s, default: []].append(engine.lastProfile.attentionSeconds * 1e3)
+                whole[s, default: []].append(engine.lastProfile.stepSeconds * 1e3)
                 for g in group { try cache.truncate(g, to: promptTokens + suffixTokens - 1) }
             }
         }

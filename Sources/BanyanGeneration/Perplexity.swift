@@ -24,7 +24,7 @@ public enum PerplexityError: Error, CustomStringConvertible {
 }
 
 public enum Perplexity {
-    public static func compute(model: LlamaModel, tokens: [Int32], context: Int, bos: Int32? = nil,
+    public static func compute(engine: Engine, tokens: [Int32], context: Int, bos: Int32? = nil,
                                progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> PerplexityResult {
         let chunks = tokens.count / context
         guard chunks >= 1, context >= 2 else { throw PerplexityError.tooFewTokens(tokens: tokens.count, needed: 2 * context) }
@@ -33,13 +33,12 @@ public enum Perplexity {
         var nll = 0.0
         var count = 0
         var running: [Double] = []
-        let cache = try model.makeCache(capacityTokens: context + 16)
         for c in 0..<chunks {
             var chunk = Array(tokens[(c * context)..<((c + 1) * context)])
             if let bos { chunk[0] = bos }
-            let seq = cache.createSequence()
-            let out = try model.step([StepInput(sequence: seq, tokens: chunk, outputs: .all)], cache: cache)[0]
-            try cache.free(seq)
+            let seq = engine.createSequence()
+            defer { try? engine.free(seq) }
+            let out = try engine.step([StepInput(sequence: seq, tokens: chunk, outputs: .all)])[0]
             for j in first..<(context - 1) {
                 let row = out.logitsRow(j)
                 let m = row.max()!

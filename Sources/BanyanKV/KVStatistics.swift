@@ -14,8 +14,11 @@ public struct KVStatistics: Sendable, Equatable, Codable {
     /// Token slots held in pages in use (pages used × page size).
     public var physicalTokens = 0
     public var forks = 0
-    /// KV bytes copied by forks: none, by design; counted so that a regression would show.
+    /// KV bytes the storage copied while forking: none, by design; measured from the storage's own copy
+    /// counter, so a fork that copied would show.
     public var forkBytesCopied = 0
+    /// Every KV byte the storage copied between pages, for any reason (copy-on-write and forks add up to it).
+    public var bytesCopied = 0
     public var copyOnWriteCopies = 0
     public var copyOnWriteBytes = 0
 

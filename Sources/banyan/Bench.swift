@@ -25,8 +25,8 @@ struct Bench: ParsableCommand {
         guard promptTokens >= 1, genTokens >= 1, parallel >= 0, repeats >= 1 else {
             throw ValidationError("--prompt-tokens, --gen-tokens and --repeats must be ≥ 1, --parallel ≥ 0")
         }
-        let session = try Session(model, threads: threads)
-        let r = try ThroughputBenchmark.run(model: session.model, promptTokens: promptTokens, generatedTokens: genTokens,
+        let lm = try LanguageModel.load(model.model, threads: threads)
+        let r = try ThroughputBenchmark.run(model: lm.model, promptTokens: promptTokens, generatedTokens: genTokens,
                                             parallel: parallel, repeats: repeats) { Terminal.status($0) }
         let reference: (pp: Double, tg: Double, par: Double) = r.threads == 1 ? (231, 152, 0) : (438, 175, 264)
         if json {

@@ -15,12 +15,12 @@ struct Chat: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
 
     func run() throws {
-        let session = try Session(model, threads: threads)
+        let session = try LanguageModel.load(model.model, threads: threads)
         guard let template = session.tokenizer.chatTemplate else {
             throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3)")
         }
         let tokenizer = session.tokenizer.tokenizer
-        let generator = Generator(model: session.model, tokenizer: tokenizer)
+        let generator = Generator(engine: session.engine, tokenizer: tokenizer)
         var history: [ChatMessage] = system.map { [.system($0)] } ?? []
         var parameters = sampling.parameters
         Terminal.status("chatting with \(session.model.sourceDescription) — /reset to start over, /quit to leave")

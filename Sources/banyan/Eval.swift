@@ -75,15 +75,17 @@ struct Eval: ParsableCommand {
             return h
         }
         defer { try? output?.close() }
-        let session = try Session(model, threads: threads)
+        let lm = try LanguageModel.load(model.model, threads: threads)
         if let trees { try FileManager.default.createDirectory(atPath: trees, withIntermediateDirectories: true) }
-        let tokenPRM = try search.makeTokenPRM(threads: threads)
+        let configuration = try search.configuration()
+        let searcher = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: configuration, threads: threads,
+                                    status: Terminal.status)
+        let rule = configuration.rule
         let todo = problems.filter { !done.contains($0.id) }
         var finished = problems.count - todo.count
         for first in stride(from: 0, to: todo.count, by: batch) {
             let group = Array(todo[first..<min(first + batch, todo.count)])
-            let results = try search.run(group.map { ($0.question, $0.answer) }, model: session.model, tokenizer: session.tokenizer,
-                                         tokenPRM: tokenPRM)
+            let results = try searcher.run(group.map { SearchQuestion($0.question, expected: $0.answer) })
             for (problem, result) in zip(group, results) {
                 let record = EvaluationRecord(problem: problem, result: result)
                 records.append(record)
@@ -92,20 +94,20 @@ struct Eval: ParsableCommand {
                     try TreeFiles.writeJSON(tree, to: (trees as NSString).appendingPathComponent("\(problem.id).json"))
                 }
                 finished += 1
-                let right = records.filter { $0.isCorrect(search.rule, budget: result.budget) }.count
+                let right = records.filter { $0.isCorrect(rule, budget: result.budget) }.count
                 Terminal.status(String(format: "[%d/%d] %@: %@ (expected %@) %@ | accuracy %d/%d, %.1f s", finished, problems.count,
-                                       problem.id, result.answer(search.rule) ?? "none", problem.answer,
-                                       record.isCorrect(search.rule, budget: result.budget) ? "right" : "wrong",
+                                       problem.id, result.answer(rule) ?? "none", problem.answer,
+                                       record.isCorrect(rule, budget: result.budget) ? "right" : "wrong",
                                        right, records.count, result.accounting.seconds))
             }
         }
-        if let tokenPRM { Terminal.status(TokenPRMReport.line(tokenPRM.statistics)) }
+        if let tokenPRM = searcher.tokenPRM { Terminal.status(TokenPRMReport.line(tokenPRM.statistics)) }
         try report(records)
     }
 
     func report(_ records: [EvaluationRecord]) throws {
         let s = EvaluationSummary(records)
-        let rule = search.rule.rawValue
+        let rule = (try search.configuration(loadingExamples: false)).rule.rawValue
         let top = s.accuracy[rule]?.keys.max() ?? 0
         let chosen = s.accuracy[rule]?[top] ?? Proportion(hits: 0, total: 0)
         func pct(_ p: Proportion) -> String { String(format: "%5.1f%% [%4.1f, %4.1f]", 100 * p.value, 100 * p.low, 100 * p.high) }

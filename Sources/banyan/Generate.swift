@@ -24,18 +24,6 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
-/// A model and its tokenizer, loaded for a command.
-struct Session {
-    let model: LlamaModel
-    let tokenizer: LoadedTokenizer
-
-    init(_ options: ModelOptions, threads: Int?) throws {
-        let path = try options.resolve().path
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
-        model = try LlamaModel(path: path, threads: threads)
-        tokenizer = try LoadedTokenizer(path: path)
-    }
-}
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +36,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("prompt-file"), help: "Read the prompt from a file.") var promptFile: String?
     @Flag(help: "Wrap the prompt as a user turn in the model's chat template.") var chat = false
     @Option(help: "System prompt for --chat (default: the template's own).") var system: String?
-    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens: Int = 128
+    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate.") var maxTokens = GenerationDefaults.maxTokens
     @Option(name: .customLong("stop"), help: "Stop when this text appears (repeatable).") var stop: [String] = []
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @OptionGroup var sampling: SamplingOptions
@@ -67,19 +55,8 @@ struct Generate: ParsableCommand {
         } else {
             text = prompt!
         }
-        let session = try Session(model, threads: threads)
-        if chat {
-            guard let template = session.tokenizer.chatTemplate else {
-                throw CLIError.invalid("this model has no chat template Banyan knows (ChatML or Llama 3); drop --chat")
-            }
-            var messages: [ChatMessage] = []
-            if let system { messages.append(.system(system)) }
-            messages.append(.user(text))
-            text = template.render(messages)
-        }
-        let tokens = session.tokenizer.tokenizer.encode(text)
-        let generator = Generator(model: session.model, tokenizer: session.tokenizer.tokenizer)
-        let result = try generator.generate(prompt: tokens, maxTokens: maxTokens, sampling: sampling.parameters, stopStrings: stop) { piece in
+        let lm = try LanguageModel.load(model.model, threads: threads)
+        let result = try lm.stream(text, chat: chat, system: system, maxTokens: maxTokens, sampling: sampling.parameters, stop: stop) { piece in
             FileHandle.standardOutput.write(Data(piece.utf8))
             return true
         }

@@ -37,7 +37,7 @@ struct KV: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(model, threads: threads)
+        let session = try LanguageModel.load(model.model, threads: threads)
         guard promptTokens + genTokens + 64 <= session.model.config.contextLength else {
             throw ValidationError("--prompt-tokens + --gen-tokens must leave 64 tokens of the model's context (\(session.model.config.contextLength))")
         }

@@ -30,15 +30,14 @@ struct PerplexityCommand: ParsableCommand {
     func run() throws {
         guard ctx >= 2 else { throw ValidationError("--ctx must be ≥ 2") }
         guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.unreadable(file) }
-        let session = try Session(model, threads: threads)
-        session.model.numerics = numerics.value
+        let session = try LanguageModel.load(model.model, threads: threads, numerics: numerics.value)
         guard ctx <= session.model.config.contextLength else {
             throw ValidationError("--ctx \(ctx) exceeds the model's context of \(session.model.config.contextLength)")
         }
         let tok = session.tokenizer.tokenizer
         // llama.cpp's perplexity tokenizes without parsing special tokens.
         let tokens = tok.encode(String(decoding: data, as: UTF8.self), parseSpecial: false, addSpecial: false)
-        let result = try Perplexity.compute(model: session.model, tokens: tokens, context: ctx, bos: tok.addBOS ? tok.bos : nil) { done, total, ppl in
+        let result = try Perplexity.compute(engine: session.engine, tokens: tokens, context: ctx, bos: tok.addBOS ? tok.bos : nil) { done, total, ppl in
             if !json { Terminal.status(String(format: "[%d/%d] %.4f", done, total, ppl)) }
         }
         if json {

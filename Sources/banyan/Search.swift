@@ -30,16 +30,18 @@ struct Search: ParsableCommand {
 
     func validate() throws {
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--question is empty") }
-        if search.prm.kind == .verifier && expected == nil { throw ValidationError("--prm verifier needs --expected ANSWER") }
+        if search.prm == .verifier && expected == nil { throw ValidationError("--prm verifier needs --expected ANSWER") }
     }
 
     func run() throws {
-        let session = try Session(model, threads: threads)
+        let lm = try LanguageModel.load(model.model, threads: threads)
+        let configuration = try search.configuration()
+        let searcher = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: configuration, threads: threads,
+                                    status: Terminal.status)
         if !json { Terminal.status("\(search.strategy.rawValue), budget \(search.strategy == .greedy ? 1 : search.n)…") }
-        let tokenPRM = try search.makeTokenPRM(threads: threads)
-        let r = try search.run(question: question, expected: expected, model: session.model, tokenizer: session.tokenizer,
-                               tokenPRM: tokenPRM)
-        let chosen = r.answer(search.rule)
+        let r = try searcher.run(SearchQuestion(question, expected: expected))
+        let tokenPRM = searcher.tokenPRM
+        let chosen = r.answer(configuration.rule)
         let a = r.accounting
         if let t = r.tree {
             if let tree { try TreeFiles.writeJSON(t, to: tree) }
@@ -47,8 +49,8 @@ struct Search: ParsableCommand {
         }
         if json {
             try Terminal.json([
-                "answer": chosen as Any, "strategy": r.strategy, "n": search.n, "prm": search.prm.rawValue,
-                "aggregate": search.aggregate.rawValue, "select": search.rule.rawValue,
+                "answer": chosen as Any, "strategy": r.strategy, "n": search.n, "prm": search.prm.description,
+                "aggregate": search.aggregate.rawValue, "select": configuration.rule.rawValue,
                 "picks": r.picks.mapValues { Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), $0.value) }) },
                 "solutions": r.solutions.map { s in
                     ["text": s.text, "answer": s.answer as Any, "score": s.score, "end": s.end.rawValue,

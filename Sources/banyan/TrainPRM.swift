@@ -50,25 +50,24 @@ struct TrainPRM: ParsableCommand {
     }
 
     func run() throws {
-        let session = try Session(model, threads: threads)
+        let session = try LanguageModel.load(model.model, threads: threads)
         guard let template = session.tokenizer.chatTemplate else { throw CLIError.invalid("this model has no chat template Banyan knows") }
         let problems = try ProblemSet.load(dataset)
         let tok = session.tokenizer.tokenizer
         let prompts = problems.map { tok.encode(MathPrompt().render(question: $0.question, template: template)) }
         let hash = try PRMHeads.modelSHA256(session.model.sourceDescription)
         let start = MonotonicClock.seconds()
-        let capacity = batch * (prompts.map(\.count).max()! + n * (maxTokens + 16) + 64)
-        // Monte-Carlo rollouts run many prefixes at once in the same cache (pages are mapped lazily).
-        let pool = rollouts > 0 ? 8 * capacity : capacity
+        // Monte-Carlo rollouts run this many prefix tokens' worth of rollouts at once (the chunking also seeds them).
+        let rolloutChunk = 8 * batch * (prompts.map(\.count).max()! + n * (maxTokens + 16) + 64)
         let examples: [PRMExample]
         if let cache = self.examples, FileManager.default.fileExists(atPath: cache) {
             examples = try PRMDataset.load(from: cache)
             Terminal.status("reusing \(examples.count) sampled solutions from \(cache)")
         } else {
             examples = try PRMDataset.collect(
-                policy: try ModelPolicy(model: session.model, tokenizer: tok, capacityTokens: pool), problems: problems,
+                policy: ModelPolicy(engine: session.engine, tokenizer: tok), problems: problems,
                 prompts: prompts, n: n, sampling: SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: seed),
-                maxTokens: maxTokens, delimiter: "\n", batch: batch, rollouts: rollouts, rolloutCapacity: pool) { done, total in
+                maxTokens: maxTokens, delimiter: "\n", batch: batch, rollouts: rollouts, rolloutCapacity: rolloutChunk) { done, total in
                     Terminal.status(String(format: "sampled %d/%d problems, %.0f s", done, total, MonotonicClock.seconds() - start))
                 }
             if let cache = self.examples { try PRMDataset.save(examples, to: cache) }

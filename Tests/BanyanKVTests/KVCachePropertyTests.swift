@@ -1,4 +1,5 @@
-import Banyan
+import BanyanKV
+import BanyanGeneration
 import Testing
 
 /// Random fork / extend / truncate / free programs against a shadow model of what each sequence holds.
@@ -39,8 +40,8 @@ import Testing
                         // Small integers are exact in f16 too.
                         let v = Float(Int(stamp) % 2000)
                         stamp += 1
-                        var k = [Float](repeating: v, count: 4), vv = [Float](repeating: -v, count: 4)
-                        for layer in 0..<2 { cache.write(layer: layer, page: slot.page, slot: Int(slot.slot), key: &k, value: &vv) }
+                        let k = [Float](repeating: v, count: 4), vv = [Float](repeating: -v, count: 4)
+                        for layer in 0..<2 { cache.write(layer: layer, at: slot, key: k, value: vv) }
                         shadow[s]!.append(v)
                         #expect(start + i == shadow[s]!.count - 1)
                     }
@@ -64,15 +65,17 @@ import Testing
             if !problems.isEmpty { return }
             if op % 25 == 0 {
                 for (s, values) in shadow where !values.isEmpty {
-                    var k = [Float](repeating: 0, count: values.count), v = k
                     for layer in 0..<2 {
-                        cache.gather(layer: layer, table: try cache.blockTable(of: s), positions: 0..<values.count, columns: 1..<2, keys: &k, values: &v)
+                        let (k, v) = try cache.read(layer: layer, sequence: s, positions: 0..<values.count, columns: 1..<2)
                         #expect(k == values && v == values.map { -$0 }, "\(s) layer \(layer) reads back what it wrote")
                     }
                 }
             }
         }
         #expect(cache.statistics.logicalTokens == shadow.values.reduce(0) { $0 + $1.count })
+        let copied = cache.statistics
+        #expect(copied.forkBytesCopied + copied.copyOnWriteBytes == copied.bytesCopied,
+                "every byte the storage copied is accounted to a fork or a copy-on-write")
         for s in shadow.keys { try cache.free(s) }
         #expect(cache.statistics.pagesUsed == 0, "freeing every sequence returns every page")
         #expect(cache.freePageCount == cache.capacityPages)
@@ -105,9 +108,27 @@ import Testing
         // last owner, which writes in place.
         #expect(st.copyOnWriteCopies == 16, "the parent still holds the partial page, so all 16 children copy it")
         #expect(st.copyOnWriteBytes == 16 * 2 * 30 * 4 * 192 * 2)
+        #expect(st.bytesCopied == st.copyOnWriteBytes && st.forkBytesCopied == 0, "the storage's own count: forks copied nothing")
         _ = try cache.reserve(s, tokens: 1)
         #expect(cache.statistics.copyOnWriteCopies == 16, "the last owner of a page writes in place")
         #expect(cache.statistics.pagesUsed == 31 + 17)
+    }
+
+    /// The page pool alone, without storage: counts, the free list and reuse order.
+    @Test func pagePoolCountsReferencesAndReusesFreedPagesFirst() throws {
+        var pool = PagePool(capacity: 3)
+        let a = pool.take()!, b = pool.take()!
+        #expect((a, b) == (0, 1) && pool.freeCount == 1 && pool.pagesUsed == 2)
+        pool.retain(a, times: 2)
+        #expect(pool.referenceCount(of: a) == 3 && pool.sharedCount == 1)
+        let first = pool.release(a), second = pool.release(a), last = pool.release(a)
+        #expect(!first && !second && last, "only the last reference frees the page")
+        let reused = pool.take(), third = pool.take(), none = pool.take()
+        #expect(reused == a, "a freed page is reused first")
+        #expect(third == 2 && none == nil, "an empty pool gives nothing")
+        #expect(pool.peakPagesUsed == 3)
+        #expect(pool.violations(against: [[a], [b], [2]]).isEmpty)
+        #expect(!pool.violations(against: [[a], [b]]).isEmpty, "a page no table names is caught")
     }
 
     @Test func badArgumentsAreTypedErrors() throws {

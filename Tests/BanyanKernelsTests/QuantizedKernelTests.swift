@@ -1,4 +1,6 @@
-import Banyan
+import BanyanGeneration
+import BanyanKernels
+import BanyanWeights
 import Foundation
 import Testing
 
@@ -83,7 +85,7 @@ import Testing
         }
     }
 
-    @Test func vectorExpMatchesLibm() {
+    @Test func vectorExpMatchesLibm() throws {
         var worst: Float = 0
         var x: Float = -87.3
         while x < 88 {
@@ -136,7 +138,7 @@ import Testing
     }
 
     @Test(arguments: [GGMLType.f32, .f16, .bf16, .q4_K, .q6_K])
-    func floatPathsMatchTheReference(type: GGMLType) {
+    func floatPathsMatchTheReference(type: GGMLType) throws {
         var random = SeededRandom(seed: 5)
         let inputs = 512, outputs = 70
         let w = Self.randomMatrix(type, rows: outputs, inputs: inputs, random: &random)

@@ -1,31 +1,32 @@
 import Banyan
+import BanyanModel
 import BanyanTestSupport
 import Testing
 
 /// The engine contract search relies on: a sequence's logits do not depend on how its tokens were
 /// split into steps, on forking, on which other sequences share the step, or on the attention path.
 @Suite(.serialized) struct EngineTests {
-    static let tokens: [Int32] = RealModelTests.tokenizer.encode(
+    static func tokens() throws -> [Int32] { try RealModelTests.tokenizer().encode(
         "Once upon a time, there was a little robot who lived in a small town by the sea. Every morning it walked along "
         + "the beach and counted the shells: three white ones, five brown ones and a blue one, which it kept in a jar. "
         + "One day a storm came, and the waves carried the jar away. The robot searched the shore for three days, asking "
-        + "the gulls, the crabs and the old fisherman whether anyone had seen a jar full of shells.")
+        + "the gulls, the crabs and the old fisherman whether anyone had seen a jar full of shells.") }
 
     @Test(arguments: [KVElementType.f16, .f32])
     func splittingAPromptAcrossStepsGivesBitwiseTheSameLogits(type: KVElementType) throws {
-        let m = RealModelTests.model
-        let toks = Self.tokens
-        let cache = try m.makeCache(capacityTokens: 1024, elementType: type)
-        let whole = cache.createSequence()
-        let expected = try m.step([StepInput(sequence: whole, tokens: toks, outputs: .all)], cache: cache)[0]
+        let m = try RealModelTests.model()
+        let toks = try Self.tokens()
+        let engine = try Engine(model: m, kvType: type)
+        let whole = engine.createSequence()
+        let expected = try engine.step([StepInput(sequence: whole, tokens: toks, outputs: .all)])[0]
         for split in [1, 7, 16, 17, 31, 32, 33, toks.count - 1] {
-            let s = cache.createSequence()
-            let a = try m.step([StepInput(sequence: s, tokens: Array(toks.prefix(split)), outputs: .all)], cache: cache)[0]
-            let b = try m.step([StepInput(sequence: s, tokens: Array(toks.dropFirst(split)), outputs: .all)], cache: cache)[0]
+            let s = engine.createSequence()
+            let a = try engine.step([StepInput(sequence: s, tokens: Array(toks.prefix(split)), outputs: .all)])[0]
+            let b = try engine.step([StepInput(sequence: s, tokens: Array(toks.dropFirst(split)), outputs: .all)])[0]
             #expect(a.logits == Array(expected.logits.prefix(a.logits.count)), "split \(split): first part")
             #expect(b.logits == Array(expected.logits.suffix(b.logits.count)), "split \(split): second part")
             #expect(b.hidden == Array(expected.hidden.suffix(b.hidden.count)), "split \(split): hidden states")
-            try cache.free(s)
+            try engine.free(s)
         }
     }
 
@@ -34,40 +35,40 @@ import Testing
     /// give bitwise the same logits.
     @Test(arguments: [(16, 40), (16, 64), (16, 57), (1, 45), (7, 70), (64, 72)])
     func forkedBatchMatchesUnforkedSequencesBitwise(pageSize: Int, forkAt: Int) throws {
-        let m = RealModelTests.model
-        let toks = Self.tokens
+        let m = try RealModelTests.model()
+        let toks = try Self.tokens()
         let prompt = Array(toks.prefix(forkAt))
         let tails: [[Int32]] = (0..<6).map { i in Array(toks.dropFirst(forkAt + i).prefix(1 + i % 3)) }
         var results: [AttentionStrategy: [[Float]]] = [:]
-        defer { m.attentionStrategy = .sharedPrefix }
         for strategy in AttentionStrategy.allCases {
-            m.attentionStrategy = strategy
-            let cache = try m.makeCache(capacityTokens: 2048, pageSize: pageSize)
-            let root = cache.createSequence()
-            _ = try m.step([StepInput(sequence: root, tokens: prompt)], cache: cache)
-            let kids = try cache.fork(root, count: tails.count)
-            var out = try m.step(zip(kids, tails).map { StepInput(sequence: $0, tokens: $1, outputs: .all) }, cache: cache)
+            // Each engine has its own options: the shared model is never changed, so suites can run at once.
+            let engine = try Engine(model: m, pageSize: pageSize)
+            engine.attentionStrategy = strategy
+            let root = engine.createSequence()
+            _ = try engine.step([StepInput(sequence: root, tokens: prompt)])
+            let kids = try engine.fork(root, count: tails.count)
+            var out = try engine.step(zip(kids, tails).map { StepInput(sequence: $0, tokens: $1, outputs: .all) })
             // A second, decode-shaped step: one token each.
-            out = try m.step(kids.map { StepInput(sequence: $0, tokens: [toks[5]]) }, cache: cache)
+            out = try engine.step(kids.map { StepInput(sequence: $0, tokens: [toks[5]]) })
             if strategy == .sharedPrefix {
-                let p = m.lastProfile
+                let p = engine.lastProfile
                 #expect(p.sharedGroups == (forkAt >= 32 ? 1 : 0), "the shared-prefix path ran")
                 #expect(p.positionsRead < p.positionsPerSequence || forkAt < 32)
             }
             results[strategy] = out.map(\.logits)
-            for k in kids { try cache.free(k) }
-            try cache.free(root)
-            #expect(cache.statistics.pagesUsed == 0)
+            for k in kids { try engine.free(k) }
+            try engine.free(root)
+            #expect(engine.statistics.pagesUsed == 0)
         }
         #expect(results[.sharedPrefix]! == results[.perSequence]!, "page \(pageSize), fork at \(forkAt): the two paths agree bitwise")
         // Each sequence alone, unforked.
-        let cache = try m.makeCache(capacityTokens: 2048, pageSize: pageSize)
+        let engine = try Engine(model: m, pageSize: pageSize)
         for (i, tail) in tails.enumerated() {
-            let s = cache.createSequence()
-            _ = try m.step([StepInput(sequence: s, tokens: prompt + tail)], cache: cache)
-            let alone = try m.step([StepInput(sequence: s, tokens: [toks[5]])], cache: cache)[0].logits
+            let s = engine.createSequence()
+            _ = try engine.step([StepInput(sequence: s, tokens: prompt + tail)])
+            let alone = try engine.step([StepInput(sequence: s, tokens: [toks[5]])])[0].logits
             #expect(alone == results[.sharedPrefix]![i], "sequence \(i) forked at \(forkAt) equals its unforked run")
-            try cache.free(s)
+            try engine.free(s)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Banyan
+import BanyanModel
 import BanyanTestSupport
 import Foundation
 import Testing
@@ -107,7 +108,6 @@ import Testing
         let config = try LlamaConfig(gguf: gguf)
         let model = LlamaModel(config: config, weights: try LlamaWeights(config: config, ropeLayout: .adjacentPairs, lookup: gguf.tensor(named:)),
                                pool: ThreadPool(threads: 2))
-        model.numerics = .exact  // to compare with double precision
         return (model, Reference(s: s, w: weights))
     }
 
@@ -128,15 +128,15 @@ import Testing
         let tokens: [Int32] = (0..<70).map { Int32(($0 * 7 + 3) % shape.vocab) }
         let expected = reference.forward(tokens.map(Int.init))
         // All at once (prefill through the batched path) and then token by token (decode path).
-        let cache = try model.makeCache(capacityTokens: 256, pageSize: 4)
-        let s1 = cache.createSequence()
-        let all = try model.step([StepInput(sequence: s1, tokens: tokens, outputs: .all)], cache: cache)[0]
+        let engine = try Engine(model: model, pageSize: 4, numerics: .exact)  // f32 throughout, to compare with double precision
+        let s1 = engine.createSequence()
+        let all = try engine.step([StepInput(sequence: s1, tokens: tokens, outputs: .all)])[0]
         for p in 0..<tokens.count {
             #expect(ReferenceForwardTests.maxRelativeError(Array(all.logitsRow(p)), expected[p]) < 1e-4, "prefill row \(p)")
         }
-        let s2 = cache.createSequence()
+        let s2 = engine.createSequence()
         for (p, t) in tokens.enumerated() {
-            let out = try model.step([StepInput(sequence: s2, tokens: [t])], cache: cache)[0]
+            let out = try engine.step([StepInput(sequence: s2, tokens: [t])])[0]
             #expect(ReferenceForwardTests.maxRelativeError(Array(out.logitsRow()), expected[p]) < 1e-4, "decode row \(p)")
         }
     }

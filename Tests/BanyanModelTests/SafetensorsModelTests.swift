@@ -1,4 +1,5 @@
 import Banyan
+import BanyanModel
 import BanyanTestSupport
 import Foundation
 import Testing
@@ -13,26 +14,24 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("tools/export_safetensors.py").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", tool, TestModel.path, dir]
+        p.arguments = ["python3", tool, try TestModel.path(), dir]
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
         try #require(p.terminationStatus == 0, "export failed: tools/setup.sh installs numpy and gguf")
 
-        let gguf = try LlamaModel(path: TestModel.path)
+        let gguf = try LlamaModel(path: try TestModel.path())
         let hf = try LlamaModel(path: dir)
         #expect(hf.weights.ropeLayout == .halfSplit && gguf.weights.ropeLayout == .adjacentPairs)
-        gguf.numerics = .exact
-        hf.numerics = .exact
         let hfTokenizer = try LoadedTokenizer(path: dir)
         let text = "<|im_start|>user\nWhat is 12+34?<|im_end|>\n<|im_start|>assistant\nThe sum of 12 and 34 is"
         let tokens = hfTokenizer.tokenizer.encode(text)
-        #expect(tokens == (try Tokenizer(gguf: TestModel.gguf)).encode(text))
-        #expect(hfTokenizer.chatTemplate == (try LoadedTokenizer(gguf: TestModel.gguf)).chatTemplate)
+        #expect(tokens == (try Tokenizer(gguf: try TestModel.gguf())).encode(text))
+        #expect(hfTokenizer.chatTemplate == (try LoadedTokenizer(gguf: try TestModel.gguf())).chatTemplate)
         func logits(_ m: LlamaModel) throws -> [Float] {
-            let cache = try m.makeCache(capacityTokens: 128)
-            let s = cache.createSequence()
-            let out = try m.step([StepInput(sequence: s, tokens: tokens, outputs: .all)], cache: cache)[0]
+            let engine = try Engine(model: m, numerics: .exact)
+            let s = engine.createSequence()
+            let out = try engine.step([StepInput(sequence: s, tokens: tokens, outputs: .all)])[0]
             return out.logits
         }
         let a = try logits(gguf), b = try logits(hf)

@@ -1,8 +1,9 @@
 import Banyan
+import BanyanModel
 import Testing
 
 @Suite struct SamplerTests {
-    @Test func topKEqualsTheHeadOfAStableSort() {
+    @Test func topKEqualsTheHeadOfAStableSort() throws {
         var random = SeededRandom(seed: 9)
         for trial in 0..<50 {
             // Few distinct values, so ties are common.
@@ -14,7 +15,7 @@ import Testing
         }
     }
 
-    @Test func seededSamplingRepeatsAndGreedyPicksTheArgmax() {
+    @Test func seededSamplingRepeatsAndGreedyPicksTheArgmax() throws {
         var random = SeededRandom(seed: 3)
         let logits = (0..<5000).map { _ in Float(random.next() % 1000) / 100 }
         var a = Sampler(SamplingParameters(temperature: 0.9, seed: 11)), b = Sampler(SamplingParameters(temperature: 0.9, seed: 11))

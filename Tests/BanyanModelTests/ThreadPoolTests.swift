@@ -1,8 +1,9 @@
 import Banyan
+import BanyanModel
 import Testing
 
 @Suite struct ThreadPoolTests {
-    @Test func everyIndexRunsExactlyOnceAndPoolsCanBeDropped() {
+    @Test func everyIndexRunsExactlyOnceAndPoolsCanBeDropped() throws {
         let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1000)
         defer { counts.deallocate() }
         for _ in 0..<20 {

@@ -1,4 +1,5 @@
 import Banyan
+import BanyanSearch
 import Testing
 
 /// A scripted policy: one token per byte (256 = end of generation). Each sequence forked from the
@@ -96,14 +97,14 @@ final class ScriptedPolicy: SearchPolicy {
         #expect(r.solutions[0].steps[0].meanLogProbability > -1e-6, "the scripted tokens are certain")
     }
 
-    @Test func aggregationRules() {
+    @Test func aggregationRules() throws {
         #expect(Aggregation.last.apply([0.2, 0.9]) == 0.9)
         #expect(Aggregation.min.apply([0.2, 0.9]) == 0.2)
         #expect(abs(Aggregation.prod.apply([0.5, 0.5]) - 0.25) < 1e-12)
         #expect(abs(Aggregation.mean.apply([0.2, 0.6]) - 0.4) < 1e-12)
     }
 
-    @Test func weightedFallsBackToTheVoteOnEqualWeights() {
+    @Test func weightedFallsBackToTheVoteOnEqualWeights() throws {
         func solution(_ answer: String, _ score: Double) -> Solution {
             Solution(steps: [], text: "Answer: \(answer)", answer: answer, score: score, end: .endOfGeneration)
         }

@@ -1,4 +1,5 @@
 import Banyan
+import BanyanSearch
 import Testing
 
 /// The auto table on hand-made training records: easy problems (high probe scores) are solved by Best-of-N,

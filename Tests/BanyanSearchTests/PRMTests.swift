@@ -1,9 +1,10 @@
 import Banyan
+import BanyanSearch
 import Foundation
 import Testing
 
 @Suite struct PRMHeadTests {
-    @Test func sha256MatchesTheStandardVectors() {
+    @Test func sha256MatchesTheStandardVectors() throws {
         func hex(_ s: String) -> String {
             var h = SHA256()
             h.update(Array(s.utf8))
@@ -24,7 +25,7 @@ import Testing
         #expect(pieces.finalize() == whole.finalize())
     }
 
-    @Test func aurocAndCalibration() {
+    @Test func aurocAndCalibration() throws {
         #expect(PRMTraining.auroc([0.1, 0.2, 0.8, 0.9], [false, false, true, true]) == 1)
         #expect(PRMTraining.auroc([0.9, 0.8, 0.2, 0.1], [false, false, true, true]) == 0)
         #expect(PRMTraining.auroc([0.5, 0.5, 0.5, 0.5], [false, true, false, true]) == 0.5)

@@ -1,19 +1,20 @@
 import Banyan
+import BanyanSearch
 import BanyanTestSupport
 import Testing
 
 @Suite(.serialized) struct RealModelSearchTests {
-    static let model: LlamaModel = try! LlamaModel(path: TestModel.path)
-    static let loaded: LoadedTokenizer = try! LoadedTokenizer(path: TestModel.path)
+    static func model() throws -> LlamaModel { try TestModel.model() }
+    static func loaded() throws -> LoadedTokenizer { try TestModel.tokenizer() }
 
     /// Forking the prompt's KV and prefilling it per sample must give the same solutions at the same
     /// seed (the engine is batch-independent), with the prompt prefilled once instead of N times.
     @Test func forkedBestOfNEqualsReprefillAtAFractionOfThePrefill() throws {
-        let tok = Self.loaded.tokenizer
-        let prompt = tok.encode(MathPrompt().render(question: "What is 6 + 3 - 4?", template: Self.loaded.chatTemplate!))
+        let tok = try Self.loaded().tokenizer
+        let prompt = tok.encode(MathPrompt().render(question: "What is 6 + 3 - 4?", template: try Self.loaded().chatTemplate!))
         var results: [SearchResult] = []
         for fork in [true, false] {
-            let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 4 * prompt.count + 4 * 80)
+            let policy = ModelPolicy(engine: try Engine(model: try Self.model()), tokenizer: tok)
             let search = BestOfN(n: 4, sampling: SamplingParameters(temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 2),
                                  maxTokens: 40, delimiter: "\n", scorer: CheckerScorer(), aggregation: .min, fork: fork)
             results.append(try search.run(policy: policy, prompt: prompt))
@@ -33,18 +34,18 @@ import Testing
     /// Problems batched together (their few-shot prefix prefilled once and forked, their samples sharing
     /// every step) give each problem the solutions it gets alone.
     @Test func batchedProblemsEqualEachAlone() throws {
-        let tok = Self.loaded.tokenizer
+        let tok = try Self.loaded().tokenizer
         let questions = ["What is 6 + 3 - 4?", "What is 9 - 5 + 2?", "What is 2 + 7 - 1?"]
-        let prompts = questions.map { tok.encode(MathPrompt().render(question: $0, template: Self.loaded.chatTemplate!)) }
+        let prompts = try questions.map { tok.encode(MathPrompt().render(question: $0, template: try Self.loaded().chatTemplate!)) }
         let search = BestOfN(n: 2, sampling: SamplingParameters(temperature: 0.8, topK: 0, topP: 1, minP: 0, seed: 5),
                              maxTokens: 32, delimiter: "\n", scorer: CheckerScorer(), aggregation: .min)
-        let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 3 * (prompts[0].count + 2 * 64))
+        let policy = ModelPolicy(engine: try Engine(model: try Self.model()), tokenizer: tok)
         let batched = try search.run(policy: policy, problems: prompts.map { SearchProblem(prompt: $0, scorer: CheckerScorer()) })
         #expect(policy.cache.statistics.pagesUsed == 0, "every sequence freed")
         let total = batched.reduce(0) { $0 + $1.accounting.tokensPrefilled }
         #expect(total < prompts.reduce(0) { $0 + $1.count } / 2, "the shared prefix was prefilled once: \(total)")
         for (prompt, result) in zip(prompts, batched) {
-            let alone = try search.run(policy: try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: prompt.count + 2 * 64),
+            let alone = try search.run(policy: ModelPolicy(engine: try Engine(model: try Self.model()), tokenizer: tok),
                                        prompt: prompt)
             #expect(result.solutions == alone.solutions)
         }
@@ -53,14 +54,14 @@ import Testing
     /// Steps carry the policy's hidden states when a scorer asks for them, and a head trained on them
     /// scores search steps from those features with no extra forward pass.
     @Test func stepFeaturesFeedALearnedHead() throws {
-        let tok = Self.loaded.tokenizer
+        let tok = try Self.loaded().tokenizer
         let problems = try ProblemSet.load("arith:operands=3,digits=1,ops=+-,count=4,seed=3")
-        let prompts = problems.map { tok.encode(MathPrompt().render(question: $0.question, template: Self.loaded.chatTemplate!)) }
+        let prompts = try problems.map { tok.encode(MathPrompt().render(question: $0.question, template: try Self.loaded().chatTemplate!)) }
         let sampling = SamplingParameters(temperature: 0.7, topK: 0, topP: 1, minP: 0, seed: 1)
         let examples = try PRMDataset.collect(
-            policy: try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: 4 * (prompts[0].count + 4 * 64)),
+            policy: ModelPolicy(engine: try Engine(model: try Self.model()), tokenizer: tok),
             problems: problems, prompts: prompts, n: 4, sampling: sampling, maxTokens: 40, delimiter: "\n", batch: 4)
-        let width = Self.model.config.embeddingWidth
+        let width = try Self.model().config.embeddingWidth
         #expect(examples.count >= 8)
         let rows = examples.flatMap(\.features)
         #expect(rows.allSatisfy { $0.count == StepFeatures.dimension(width: width) })
@@ -70,7 +71,7 @@ import Testing
         var settings = PRMTraining.Settings()
         settings.epochs = 50
         let head = PRMTraining.fit(rows, y, settings: settings)
-        let policy = try ModelPolicy(model: Self.model, tokenizer: tok, capacityTokens: prompts[0].count + 4 * 64)
+        let policy = ModelPolicy(engine: try Engine(model: try Self.model()), tokenizer: tok)
         let r = try BestOfN(n: 4, sampling: sampling, maxTokens: 40, delimiter: "\n", scorer: HeadScorer(head: head), aggregation: .min)
             .run(policy: policy, prompt: prompts[0])
         let steps = r.solutions.flatMap(\.steps)

@@ -1,4 +1,5 @@
 import Banyan
+import BanyanSearch
 import BanyanTestSupport
 import Foundation
 import Testing
@@ -13,11 +14,11 @@ import Testing
         ("He pays $12.50 in all, and then 3 more", "3"),
         ("no numbers here", nil),
     ] as [(String, String?)])
-    func extraction(text: String, expected: String?) {
+    func extraction(text: String, expected: String?) throws {
         #expect(AnswerExtraction.extract(text) == expected)
     }
 
-    @Test func equivalence() {
+    @Test func equivalence() throws {
         #expect(AnswerEquivalence.equivalent("1,234", "1234"))
         #expect(AnswerEquivalence.equivalent("0.75", "\\frac{3}{4}"))
         #expect(AnswerEquivalence.equivalent("3/4", "0.75"))
@@ -54,21 +55,21 @@ import Testing
     }
 
     @Test(arguments: ["arith:operands=1", "arith:digits=x", "arith:ops=/", "arith:color=red", "arith:count", "arith:negatives=maybe"])
-    func badSpecsAreClearErrors(spec: String) {
+    func badSpecsAreClearErrors(spec: String) throws {
         #expect(throws: ProblemSetError.self) { try ProblemSet.load(spec) }
     }
 
     @Test func sharedDataSetsLoad() throws {
-        let singleop = try ProblemSet.load(TestModel.sharedFile("data/singleop.jsonl"))
+        let singleop = try ProblemSet.load(TestModel.dataSet("singleop.jsonl"))
         #expect(singleop.count == 562 && singleop[0].answer == "14")
-        let math = try ProblemSet.load(TestModel.sharedFile("data/math500.jsonl"))
+        let math = try ProblemSet.load(TestModel.dataSet("math500.jsonl"))
         #expect(math.count == 500)
         #expect(throws: ProblemSetError.self) { try ProblemSet.load("/nonexistent.jsonl") }
     }
 }
 
 @Suite struct StepTests {
-    @Test func checkerLabelsEachCalculation() {
+    @Test func checkerLabelsEachCalculation() throws {
         #expect(StepChecker.verdict("8 - 3 = 5") == .correct)
         #expect(StepChecker.verdict("8 - 3 = 6") == .wrong)
         #expect(StepChecker.verdict("6 × 7 = 42\n42 / 6 = 7") == .correct)
@@ -110,7 +111,7 @@ import Testing
         #expect(ChainCheckerScorer(question: "Tom has 6 apples.").scores(drift, text: "", finished: true) == [1, 1, 1])
     }
 
-    @Test func delimiterFoundInsideAndAcrossTokens() {
+    @Test func delimiterFoundInsideAndAcrossTokens() throws {
         func feed(_ delimiter: String, _ tokens: [String]) -> [Bool] {
             var d = StepDelimiter(delimiter)
             return tokens.map { d.append(Array($0.utf8)) }
@@ -124,7 +125,7 @@ import Testing
 }
 
 @Suite struct EvaluationTests {
-    @Test func wilsonIntervals() {
+    @Test func wilsonIntervals() throws {
         let half = Proportion(hits: 10, total: 20)
         #expect(abs(half.low - 0.2993) < 1e-3 && abs(half.high - 0.7007) < 1e-3)
         let none = Proportion(hits: 0, total: 20)

@@ -1,4 +1,5 @@
 import Banyan
+import BanyanSearch
 import Testing
 
 /// A policy over a tree of steps, like a language model whose children diverge by sampling: at a step
@@ -134,7 +135,7 @@ final class TreePolicy: SearchPolicy {
 }
 
 @Suite struct BeamSelectionTests {
-    @Test func distinctStepsComeBeforeRepeatsOfEqualScore() {
+    @Test func distinctStepsComeBeforeRepeatsOfEqualScore() throws {
         let texts: [[UInt8]] = [Array("a".utf8), Array("a".utf8), Array("b".utf8), Array("c".utf8)]
         // Equal scores: the repeat of "a" waits behind "b"; a lower score still loses to a repeat.
         #expect(StepSearchSettings.best([1, 1, 1, 0], 3, distinct: texts) == [0, 2, 1])

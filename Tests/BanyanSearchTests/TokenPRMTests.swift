@@ -1,4 +1,5 @@
 import Banyan
+import BanyanSearch
 import BanyanTestSupport
 import Testing
 
@@ -14,13 +15,13 @@ import Testing
     ]
 
     func prm(_ format: TokenPRMFormat, reencode: Bool, maxLive: Int = 64) throws -> TokenPRM {
-        let tok = RealModelSearchTests.loaded.tokenizer
-        let policy = try ModelPolicy(model: RealModelSearchTests.model, tokenizer: tok, capacityTokens: 8192)
+        let tok = try RealModelSearchTests.loaded().tokenizer
+        let policy = ModelPolicy(engine: try Engine(model: try RealModelSearchTests.model()), tokenizer: tok)
         return try TokenPRM(policy: policy, tokenizer: tok, format: format, reencode: reencode, maxLive: maxLive)
     }
 
     func formats() throws -> [TokenPRMFormat] {
-        [try TokenPRMFormat.rlhflow(template: RealModelSearchTests.loaded.chatTemplate!), .mathShepherd]
+        [try TokenPRMFormat.rlhflow(template: try RealModelSearchTests.loaded().chatTemplate!), .mathShepherd]
     }
 
     @Test func forkedScoresEqualReencodedScoresAtAFractionOfTheTokens() throws {
@@ -56,7 +57,7 @@ import Testing
 
     /// Labels that are one token are required, and the RLHFlow format comes from the PRM's own chat template.
     @Test func formatsAndLabels() throws {
-        let rlhflow = try TokenPRMFormat.rlhflow(template: RealModelSearchTests.loaded.chatTemplate!)
+        let rlhflow = try TokenPRMFormat.rlhflow(template: try RealModelSearchTests.loaded().chatTemplate!)
         #expect(rlhflow.probe.hasSuffix("<|im_start|>assistant\n") && rlhflow.between.hasPrefix("<|im_end|>"), "\(rlhflow)")
         var same = TokenPRMFormat.mathShepherd
         same.bad = "+"
@@ -65,10 +66,10 @@ import Testing
 
     /// In a search, every step is judged by the PRM when it ends, and its tokens are counted as scorer tokens.
     @Test func searchWithATokenPRM() throws {
-        let tok = RealModelSearchTests.loaded.tokenizer
+        let tok = try RealModelSearchTests.loaded().tokenizer
         let token = try prm(.mathShepherd, reencode: false)
-        let prompt = tok.encode(MathPrompt().render(question: Self.question, template: RealModelSearchTests.loaded.chatTemplate!))
-        let policy = try ModelPolicy(model: RealModelSearchTests.model, tokenizer: tok, capacityTokens: prompt.count + 8 * 80)
+        let prompt = tok.encode(MathPrompt().render(question: Self.question, template: try RealModelSearchTests.loaded().chatTemplate!))
+        let policy = ModelPolicy(engine: try Engine(model: try RealModelSearchTests.model()), tokenizer: tok)
         let scorer = TokenPRMScorer(question: Self.question, prm: token)
         let settings = StepSearchSettings(n: 4, width: 2, sampling: SamplingParameters(temperature: 0.7, topK: 0, topP: 1, minP: 0, seed: 1),
                                           maxTokens: 40, scorer: scorer, aggregation: .last)

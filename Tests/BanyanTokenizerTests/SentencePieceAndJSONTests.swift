@@ -1,4 +1,5 @@
-import Banyan
+import BanyanTokenizer
+import BanyanWeights
 import BanyanTestSupport
 import Foundation
 import Testing
@@ -37,7 +38,7 @@ import Testing
 
     @Test func tokenizerJSONMatchesTheGGUFTokenizer() throws {
         // Export the default model's vocabulary to an HF tokenizer.json and load it back through the JSON path.
-        let gguf = TestModel.gguf
+        let gguf = try TestModel.gguf()
         let tokens = try #require(gguf["tokenizer.ggml.tokens"]?.array)
         let merges = try #require(gguf["tokenizer.ggml.merges"]?.array)
         var vocab: [String: Int] = [:]
@@ -55,7 +56,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/tokenizer.json"))
         let fromJSON = try Tokenizer(tokenizerJSON: dir + "/tokenizer.json")
         #expect(fromJSON.model == .byteLevelBPE(.smollm))
-        let fromGGUF = TokenizerTests.tokenizer
+        let fromGGUF = try TokenizerTests.tokenizer()
         for text in ["Hello, world!", "12345 + 678 = 13023", "<|im_start|>user\nhi<|im_end|>", "héllo 日本語 🦙", "  a\n\n\tb  "] {
             #expect(fromJSON.encode(text) == fromGGUF.encode(text))
         }

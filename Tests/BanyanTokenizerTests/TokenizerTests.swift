@@ -1,25 +1,27 @@
-import Banyan
+import BanyanGeneration
+import BanyanTokenizer
+import BanyanWeights
 import BanyanTestSupport
 import Foundation
 import Testing
 
 @Suite struct TokenizerTests {
-    static let tokenizer: Tokenizer = try! Tokenizer(gguf: TestModel.gguf)
+    static func tokenizer() throws -> Tokenizer { try Tokenizer(gguf: try TestModel.gguf()) }
 
     struct Reference: Decodable { let text: String; let ids: [Int32] }
 
     @Test func matchesLlamaCppOnEveryReferenceString() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: TestModel.sharedFile("reference/tokenizer_public.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: TestModel.fixture("tokenizer_public.json")))
         let cases = try JSONDecoder().decode([Reference].self, from: data)
         #expect(cases.count >= 20)
         for c in cases {
-            #expect(TokenizerTests.tokenizer.encode(c.text) == c.ids, "\(c.text.debugDescription)")
-            #expect(TokenizerTests.tokenizer.decode(c.ids) == c.text)
+            #expect(try TokenizerTests.tokenizer().encode(c.text) == c.ids, "\(c.text.debugDescription)")
+            #expect(try TokenizerTests.tokenizer().decode(c.ids) == c.text)
         }
     }
 
-    @Test func researchVectors() {
-        let t = TokenizerTests.tokenizer
+    @Test func researchVectors() throws {
+        let t = try TokenizerTests.tokenizer()
         #expect(t.encode("Hello world") == [19556, 905])
         #expect(t.encode(" Hello  world!") == [38699, 216, 905, 17])
         #expect(t.encode("The year 2025 has 365 days.") == [504, 713, 216, 34, 32, 34, 37, 553, 216, 35, 38, 37, 2009, 30])
@@ -30,8 +32,8 @@ import Testing
         #expect(t.encode("  leading spaces\n\n\ttab") == [216, 2899, 5600, 1116, 197, 15999])
     }
 
-    @Test func specialParsingCanBeTurnedOff() {
-        let t = TokenizerTests.tokenizer
+    @Test func specialParsingCanBeTurnedOff() throws {
+        let t = try TokenizerTests.tokenizer()
         let on = t.encode("<|im_start|>user")
         let off = t.encode("<|im_start|>user", parseSpecial: false)
         #expect(on.first == 1)
@@ -47,8 +49,8 @@ import Testing
     /// strings draw supplementary characters from planes 1, 14, 15 and 16 only.
     static let bytesWithoutToken: Set<UInt32> = [0x04, 0x06, 0x13, 0x14, 0x16, 0x1D]
 
-    @Test func bytesWithoutATokenAreDroppedLikeLlamaCpp() {
-        let t = TokenizerTests.tokenizer
+    @Test func bytesWithoutATokenAreDroppedLikeLlamaCpp() throws {
+        let t = try TokenizerTests.tokenizer()
         for b in 0..<UInt32(0x80) {
             let ids = t.encode("a" + String(Unicode.Scalar(b)!) + "b")
             if TokenizerTests.bytesWithoutToken.contains(b) {
@@ -59,8 +61,8 @@ import Testing
         }
     }
 
-    @Test func tenThousandRandomStringsRoundTrip() {
-        let t = TokenizerTests.tokenizer
+    @Test func tenThousandRandomStringsRoundTrip() throws {
+        let t = try TokenizerTests.tokenizer()
         var rng = SeededRandom(seed: 42)
         // Pools that stress the pre-tokenizer and byte-level mapping.
         let pools: [[UInt32]] = [
@@ -88,8 +90,8 @@ import Testing
         #expect(t.decode(t.encode(lone)) == lone)
     }
 
-    @Test func streamingNeverSplitsACharacter() {
-        let t = TokenizerTests.tokenizer
+    @Test func streamingNeverSplitsACharacter() throws {
+        let t = try TokenizerTests.tokenizer()
         let text = "héllo 日本語 🦙 done"
         var decoder = StreamingDecoder(tokenizer: t)
         var pieces: [String] = []
@@ -101,7 +103,7 @@ import Testing
     }
 
     @Test func chatMLTemplateOfTheDefaultModel() throws {
-        let jinja = try #require(TestModel.gguf["tokenizer.chat_template"]?.string)
+        let jinja = try #require(try TestModel.gguf()["tokenizer.chat_template"]?.string)
         let template = try #require(ChatTemplate(jinja: jinja))
         #expect(template == .chatML(defaultSystem: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
         let prompt = template.render([.user("What is 7 + 5?")])
@@ -110,7 +112,7 @@ import Testing
         #expect(partial == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n1 + 2 = 3\n\n")
     }
 
-    @Test func llama3Template() {
+    @Test func llama3Template() throws {
         let t = ChatTemplate(jinja: "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}")
         #expect(t == .llama3)
         #expect(t?.render([.user(" hi ")]) == "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")

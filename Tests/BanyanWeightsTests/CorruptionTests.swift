@@ -1,4 +1,5 @@
-import Banyan
+import BanyanModel
+import BanyanWeights
 import BanyanTestSupport
 import Foundation
 import Testing
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func tenThousandCorruptedModelHeaders() throws {
-        let r = try CorruptionTests.sweep(["gguf", TestModel.path, "10000", "2025"])
+        let r = try CorruptionTests.sweep(["gguf", try TestModel.path(), "10000", "2025"])
         #expect(r.status == 0, "the sweep crashed")
         #expect(r.counts["variants"] == 10_000)
         #expect((r.counts["rejected"] ?? 0) + (r.counts["accepted"] ?? 0) == 10_000)

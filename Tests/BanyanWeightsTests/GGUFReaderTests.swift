@@ -1,10 +1,11 @@
-import Banyan
+import BanyanModel
+import BanyanWeights
 import BanyanTestSupport
 import Testing
 
 @Suite struct GGUFReaderTests {
     @Test func readsTheDefaultModel() throws {
-        let gguf = TestModel.gguf
+        let gguf = try TestModel.gguf()
         #expect(gguf.version == 3)
         #expect(gguf.tensors.count == 272)
         #expect(gguf.metadata.count == 33)
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func configFromMetadata() throws {
-        let c = try LlamaConfig(gguf: TestModel.gguf)
+        let c = try LlamaConfig(gguf: try TestModel.gguf())
         #expect(c.layerCount == 30 && c.embeddingWidth == 576 && c.headCount == 9 && c.kvHeadCount == 3)
         #expect(c.feedForwardWidth == 1536 && c.vocabularySize == 49152 && c.ropeFreqBase == 100_000 && c.headDim == 64)
     }

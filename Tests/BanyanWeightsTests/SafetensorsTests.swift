@@ -1,4 +1,5 @@
-import Banyan
+import BanyanModel
+import BanyanWeights
 import BanyanTestSupport
 import Foundation
 import Testing

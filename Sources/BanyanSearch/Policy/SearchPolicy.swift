@@ -59,21 +59,21 @@ extension SearchPolicy {
     public func hiddenState(of sequence: SequenceID) -> [Float]? { nil }
 }
 
-/// The model and its paged KV cache as a search policy.
+/// An engine (the model over its paged KV cache) as a search policy.
 public final class ModelPolicy: SearchPolicy {
-    public let model: LlamaModel
+    public let engine: Engine
     public let tokenizer: Tokenizer
-    public let cache: KVCache
     private var pieces: [Int32: [UInt8]] = [:]
     /// Each live sequence's last final hidden state, for PRM heads (576 floats each for the default model).
     private var hidden: [SequenceID: [Float]] = [:]
 
-    public init(model: LlamaModel, tokenizer: Tokenizer, capacityTokens: Int) throws {
-        self.model = model
+    public init(engine: Engine, tokenizer: Tokenizer) {
+        self.engine = engine
         self.tokenizer = tokenizer
-        cache = try model.makeCache(capacityTokens: capacityTokens)
     }
 
+    public var model: LlamaModel { engine.model }
+    public var cache: KVCache { engine.cache }
     public var endOfGeneration: Set<Int32> { tokenizer.endOfGeneration }
 
     public func bytes(of token: Int32) -> [UInt8] {
@@ -84,10 +84,15 @@ public final class ModelPolicy: SearchPolicy {
     }
 
     public func start(_ prompt: [Int32]) throws -> (SequenceID, [Float]) {
-        let s = cache.createSequence()
-        let out = try model.step([StepInput(sequence: s, tokens: prompt)], cache: cache)
-        hidden[s] = out[0].hidden
-        return (s, Array(out[0].logitsRow()))
+        let s = engine.createSequence()
+        do {
+            let out = try engine.step([StepInput(sequence: s, tokens: prompt)])
+            hidden[s] = out[0].hidden
+            return (s, Array(out[0].logitsRow()))
+        } catch {
+            try? engine.free(s)
+            throw error
+        }
     }
 
     /// The prompts' common prefix (the few-shot examples, in a batch of problems) is prefilled once and
@@ -99,44 +104,48 @@ public final class ModelPolicy: SearchPolicy {
         shared = sharePrefix ? min(shared, prompts.map(\.count).min()! - 1) : 0  // every prompt keeps a token of its own
         var sequences: [SequenceID]
         if shared > 0 {
-            let root = cache.createSequence()
-            _ = try model.step([StepInput(sequence: root, tokens: Array(prompts[0][..<shared]))], cache: cache)
-            sequences = try cache.fork(root, count: prompts.count)
-            try cache.free(root)
+            let root = engine.createSequence()
+            defer { try? engine.free(root) }
+            _ = try engine.step([StepInput(sequence: root, tokens: Array(prompts[0][..<shared]))])
+            sequences = try engine.fork(root, count: prompts.count)
         } else {
-            sequences = prompts.map { _ in cache.createSequence() }
+            sequences = prompts.map { _ in engine.createSequence() }
         }
-        let out = try model.step(zip(sequences, prompts).map { StepInput(sequence: $0, tokens: Array($1[shared...])) }, cache: cache)
+        let out: [StepOutput]
+        do {
+            out = try engine.step(zip(sequences, prompts).map { StepInput(sequence: $0, tokens: Array($1[shared...])) })
+        } catch {
+            for s in sequences { try? engine.free(s) }
+            throw error
+        }
         for (s, o) in zip(sequences, out) { hidden[s] = o.hidden }
         return prompts.indices.map { i in (sequences[i], Array(out[i].logitsRow()), prompts[i].count - shared + (i == 0 ? shared : 0)) }
     }
 
     public func fork(_ sequence: SequenceID, count: Int) throws -> [SequenceID] {
-        let children = try cache.fork(sequence, count: count)
+        let children = try engine.fork(sequence, count: count)
         for c in children { hidden[c] = hidden[sequence] }
         return children
     }
 
     public func advance(_ pairs: [(SequenceID, Int32)]) throws -> [[Float]] {
-        let out = try model.step(pairs.map { StepInput(sequence: $0.0, tokens: [$0.1]) }, cache: cache)
-        for o in out { hidden[o.sequence] = o.hidden }
-        return out.map { Array($0.logitsRow()) }
+        try extend(pairs.map { ($0.0, [$0.1]) })
     }
 
     public func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]] {
-        let out = try model.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) }, cache: cache)
+        let out = try engine.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) })
         for o in out { hidden[o.sequence] = o.hidden }
         return out.map { Array($0.logitsRow()) }
     }
 
     public func free(_ sequence: SequenceID) throws {
-        try cache.free(sequence)
+        try engine.free(sequence)
         hidden[sequence] = nil
     }
 
     public func hiddenState(of sequence: SequenceID) -> [Float]? { hidden[sequence] }
 
-    public var kvBytes: Int { cache.physicalBytes }
+    public var kvBytes: Int { engine.physicalKVBytes }
 
     public func kvBytes(of sequences: [SequenceID]) -> Int {
         var pages = Set<Int32>()
@@ -144,7 +153,7 @@ public final class ModelPolicy: SearchPolicy {
         return pages.count * cache.geometry.pageBytes
     }
 
-    public func length(of sequence: SequenceID) -> Int { (try? cache.length(of: sequence)) ?? 0 }
+    public func length(of sequence: SequenceID) -> Int { (try? engine.length(of: sequence)) ?? 0 }
 
     public func kvPages(of sequence: SequenceID, positions: Range<Int>) -> [Int32] {
         guard let table = try? cache.blockTable(of: sequence), !positions.isEmpty else { return [] }

@@ -39,6 +39,9 @@ public struct SelfVerificationScorer: ForkingScorer {
     public let yes: Set<Int32>
     public let no: Set<Int32>
 
+    /// What the policy is asked after each step.
+    public static let questionText = "Is the last line of your answer correct? Answer Yes or No."
+
     public init(question: [Int32], yes: Set<Int32>, no: Set<Int32>) {
         self.question = question
         self.yes = yes

@@ -36,6 +36,29 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
 
     public var budgets: [Int] { choices.keys.compactMap(Int.init).sorted() }
 
+    /// Reads a table written by `banyan auto-table` (the shipped one when `path` is nil), refusing one whose
+    /// scorer differs from `prm` or that names a strategy or rule this version does not know.
+    public static func load(path: String?, prm: String) throws(SearchConfigurationError) -> ComputeOptimalTable {
+        guard let path = path ?? Bundle.module.path(forResource: "auto-table", ofType: "json", inDirectory: "Resources") else {
+            throw .noAutoTable
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+        let table: ComputeOptimalTable
+        do { table = try JSONDecoder().decode(ComputeOptimalTable.self, from: data) } catch {
+            throw .badAutoTable(path: path, detail: String(describing: error))
+        }
+        guard table.prm == prm else { throw .autoTableScorer(path: path, learnedWith: table.prm, given: prm) }
+        for choice in table.choices.values.joined() {
+            guard let strategy = SearchStrategy(rawValue: choice.strategy), [.bestOfN, .beam, .dvts].contains(strategy) else {
+                throw .unknownStrategyInTable(path: path, strategy: choice.strategy)
+            }
+            guard Selection(rawValue: choice.select) != nil else {
+                throw .badAutoTable(path: path, detail: "unknown selection rule \"\(choice.select)\"")
+            }
+        }
+        return table
+    }
+
     /// The bin of a probe's mean score: the first whose upper edge is at least the score.
     public func bin(_ difficulty: Double) -> Int { edges.firstIndex { difficulty <= $0 } ?? edges.count }
 

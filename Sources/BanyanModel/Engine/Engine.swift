@@ -1,0 +1,107 @@
+import BanyanKV
+import BanyanKernels
+
+/// How many tokens an engine's KV cache can hold. The cache reserves address space for all of them and
+/// the kernel commits memory only for pages written, so the default is generous: no caller sizes a cache.
+public struct KVCapacity: Sendable, Equatable {
+    public var tokens: Int
+    public init(tokens: Int) { self.tokens = tokens }
+
+    /// 262,144 tokens, or fewer for models whose tokens are so large that the reservation would pass
+    /// 64 GiB of address space.
+    public static func generous(for geometry: KVGeometry) -> KVCapacity {
+        KVCapacity(tokens: max(geometry.pageSize, min(262_144, (64 << 30) / max(geometry.tokenBytes, 1))))
+    }
+}
+
+/// The model, one paged KV cache and how they run: what every command, search and the server use.
+///
+/// Sequences live in the cache; `step` advances any set of them by their new tokens in one forward pass.
+/// A step first reserves every input's KV slots; if the pool runs out part way it gives back what it took,
+/// so a failed step changes nothing. Identity matters (sequences live here), hence a class; not
+/// thread-safe: one caller drives an engine.
+public final class Engine {
+    public let model: LlamaModel
+    public let cache: KVCache
+    public let numerics: Numerics
+    /// How attention reads prefixes that sequences share (results are bitwise the same either way).
+    public var attentionStrategy: AttentionStrategy = .sharedPrefix
+    /// Shortest shared prefix, in tokens, worth a separate attention pass.
+    public var minimumSharedPrefix = 32
+    /// What the last `step` did in attention, and how long it took.
+    public private(set) var lastProfile = AttentionProfile()
+    private let state: RunState
+
+    public init(model: LlamaModel, capacity: KVCapacity? = nil, pageSize: Int = 16, kvType: KVElementType? = nil,
+                numerics: Numerics = .llamaCpp) throws(KVCacheError) {
+        self.model = model
+        self.numerics = numerics
+        let geometry = model.kvGeometry(pageSize: pageSize, elementType: kvType, numerics: numerics)
+        cache = try KVCache(geometry: geometry, capacityTokens: (capacity ?? .generous(for: geometry)).tokens)
+        state = RunState(model.config)
+    }
+
+    public var config: LlamaConfig { model.config }
+
+    // MARK: sequences
+
+    public func createSequence() -> SequenceID { cache.createSequence() }
+    public func fork(_ s: SequenceID, count: Int = 1) throws(KVCacheError) -> [SequenceID] { try cache.fork(s, count: count) }
+    public func free(_ s: SequenceID) throws(KVCacheError) { try cache.free(s) }
+    public func truncate(_ s: SequenceID, to length: Int) throws(KVCacheError) { try cache.truncate(s, to: length) }
+    public func length(of s: SequenceID) throws(KVCacheError) -> Int { try cache.length(of: s) }
+
+    // MARK: the step
+
+    /// Runs one forward step over the new tokens of every input sequence.
+    public func step(_ inputs: [StepInput]) throws -> [StepOutput] {
+        let c = model.config
+        var seen = Set<SequenceID>()
+        for input in inputs {
+            guard !input.tokens.isEmpty else { throw ModelRunError.emptyInput(input.sequence.rawValue) }
+            guard seen.insert(input.sequence).inserted else { throw ModelRunError.duplicateSequence(input.sequence.rawValue) }
+            for t in input.tokens where t < 0 || Int(t) >= c.vocabularySize {
+                throw ModelRunError.tokenOutOfRange(t, vocabularySize: c.vocabularySize)
+            }
+            let start = try cache.length(of: input.sequence)
+            guard start + input.tokens.count <= c.contextLength else {
+                throw ModelRunError.contextExceeded(needed: start + input.tokens.count, context: c.contextLength)
+            }
+        }
+        let stepStart = MonotonicClock.seconds()
+        let batch = try reserve(inputs)
+        cache.advanceStep()
+        let (outputs, profile) = model.forward(batch, cache: cache,
+                                               options: ForwardOptions(numerics: numerics, attentionStrategy: attentionStrategy,
+                                                                       minimumSharedPrefix: minimumSharedPrefix),
+                                               state: state)
+        lastProfile = profile
+        lastProfile.stepSeconds = MonotonicClock.seconds() - stepStart
+        return outputs
+    }
+
+    /// Reserves every input's KV slots; on a full pool, rolls back what this step took and rethrows.
+    private func reserve(_ inputs: [StepInput]) throws(KVCacheError) -> StepBatch {
+        var rows: [StepBatch.Row] = [], tables: [[Int32]] = [], starts: [Int] = [], firstRow: [Int] = []
+        rows.reserveCapacity(inputs.reduce(0) { $0 + $1.tokens.count })
+        do {
+            for input in inputs {
+                let start = try cache.length(of: input.sequence)
+                let slots = try cache.reserve(input.sequence, tokens: input.tokens.count)
+                starts.append(start)
+                firstRow.append(rows.count)
+                for (j, slot) in slots.enumerated() { rows.append(StepBatch.Row(position: start + j, slot: slot)) }
+                tables.append(try cache.blockTable(of: input.sequence))
+            }
+        } catch {
+            for (input, start) in zip(inputs, starts) { try? cache.truncate(input.sequence, to: start) }
+            throw error
+        }
+        return StepBatch(inputs: inputs, tokens: inputs.flatMap(\.tokens), rows: rows, starts: starts, firstRow: firstRow, tables: tables)
+    }
+
+    // MARK: figures
+
+    public var statistics: KVStatistics { cache.statistics }
+    public var physicalKVBytes: Int { cache.physicalBytes }
+}

@@ -1,0 +1,104 @@
+/// A step scorer named as users name it: `likelihood`, `checker`, `chain`, `verifier`, `head`,
+/// `head:PATH`, `self`, or `token:PATH[,key=value…]` (PATH `default` for the default model).
+public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
+    case likelihood
+    /// Each `x op y = z` line adds up (knows no answer).
+    case checker
+    /// Exact process labels for "What is a op b op …?": an oracle for synthetic chains only.
+    case chain
+    /// The known answer: an oracle.
+    case verifier
+    /// A learned PRM head on the policy's hidden states (nil: the one shipped for the default model).
+    case head(path: String?)
+    /// The policy asked on a fork whether each step is correct.
+    case selfVerification
+    /// A second Llama model as a token PRM with its own forked KV cache.
+    case token(path: String, settings: TokenPRMSettings)
+
+    public static let names = ["likelihood", "checker", "chain", "verifier", "head", "head:PATH", "self",
+                               "token:PATH[,format=rlhflow|math-shepherd|generic,reencode,good=,bad=,probe=,between=,header=,after=]"]
+
+    public init(parsing text: String) throws(SearchConfigurationError) {
+        if text.hasPrefix("head:") {
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { throw .badPRM(text, "head:PATH needs a path") }
+            self = .head(path: path)
+            return
+        }
+        if text.hasPrefix("token:") {
+            let parts = text.dropFirst(6).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard let path = parts.first, !path.isEmpty else { throw .badPRM(text, "token:PATH needs a path (or `default`)") }
+            self = .token(path: path, settings: try TokenPRMSettings(parsing: Array(parts.dropFirst())))
+            return
+        }
+        switch text {
+        case "likelihood": self = .likelihood
+        case "checker": self = .checker
+        case "chain": self = .chain
+        case "verifier": self = .verifier
+        case "head": self = .head(path: nil)
+        case "self": self = .selfVerification
+        default: throw .badPRM(text, "known: \(PRMSpec.names.joined(separator: ", "))")
+        }
+    }
+
+    /// The text that parses back to this spec.
+    public var description: String {
+        switch self {
+        case .likelihood: return "likelihood"
+        case .checker: return "checker"
+        case .chain: return "chain"
+        case .verifier: return "verifier"
+        case .head(let path): return path.map { "head:\($0)" } ?? "head"
+        case .selfVerification: return "self"
+        case .token(let path, let settings): return (["token:" + path] + settings.arguments).joined(separator: ",")
+        }
+    }
+
+    /// Whether the scorer knows the right answer (verifier) or derives it from a synthetic question
+    /// (chain): figures with these are ceilings, not what a verifier can do on real problems.
+    public var isOracle: Bool { self == .verifier || self == .chain }
+}
+
+/// The settings after `token:PATH`: the PRM's prompt format and how it reads a label.
+public struct TokenPRMSettings: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable { case rlhflow, mathShepherd = "math-shepherd", generic }
+    public var format: Format = .rlhflow
+    /// Recompute every step's whole conversation (the reference's cost) instead of forking.
+    public var reencode = false
+    /// Text overrides of the format: good, bad, probe, between, header, after.
+    public var overrides: [String: String] = [:]
+
+    public static let overridable: Set = ["good", "bad", "probe", "between", "header", "after"]
+
+    public init() {}
+
+    public init(parsing parts: [String]) throws(SearchConfigurationError) {
+        for part in parts {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = kv.first ?? ""
+            let value = kv.count == 2 ? kv[1].replacingOccurrences(of: "\\n", with: "\n") : nil
+            switch key {
+            case "format":
+                let name = value == "shepherd" ? "math-shepherd" : value ?? ""
+                guard let f = Format(rawValue: name) else {
+                    throw .badPRM(part, "format is one of \(Format.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                format = f
+            case "reencode": reencode = true
+            case _ where TokenPRMSettings.overridable.contains(key):
+                guard let value else { throw .badPRM(part, "\(key)= needs a text") }
+                overrides[key] = value
+            default:
+                throw .badPRM(part, "unknown token PRM setting \"\(key)\" (known: format, reencode, \(TokenPRMSettings.overridable.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+
+    var arguments: [String] {
+        var out = format == .rlhflow ? [] : ["format=\(format.rawValue)"]
+        if reencode { out.append("reencode") }
+        for (k, v) in overrides.sorted(by: { $0.key < $1.key }) { out.append("\(k)=\(v.replacingOccurrences(of: "\n", with: "\\n"))") }
+        return out
+    }
+}
