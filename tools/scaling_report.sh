@@ -4,8 +4,8 @@
 # Writes docs/scaling-report.md and docs/scaling-accuracy-{n,tokens}.svg. Every run is resumable (results in
 # results/search/ and results/auto-train/); the N=4, 8, 16 beam/DVTS runs are shared with tools/search_report.sh.
 # Steps: (1) held-out runs; (2) training runs on other chains (seed=1) and the auto table learned from them
-# (written to Sources/banyan/Resources/auto-table.json, the one `--strategy auto` ships with); (3) auto on
-# the held-out chains at each budget; (4) the report; (5) the real-text held-out set (shared/data/singleop.jsonl,
+# (written to Sources/BanyanSearch/Resources/auto-table.json, the one `--strategy auto` ships with); (3) auto on
+# the held-out chains at each budget; (4) the report; (5) the real-text held-out set (data/singleop.jsonl,
 # MAWPS SingleOp, never trained on) with the same strategies but auto (its table is learned on chains), and its
 # report. Usage: tools/scaling_report.sh [PROBLEMS] [TRAIN_PROBLEMS] [SINGLEOP_PROBLEMS]
 set -euo pipefail
@@ -34,7 +34,7 @@ for n in 4 8 16; do
   train "dvts$n-checker" --strategy dvts --n $n --prm checker
   runs+=("$n:$T/beam$n-checker.jsonl" "$n:$T/dvts$n-checker.jsonl")
 done
-TABLE=Sources/banyan/Resources/auto-table.json
+TABLE=Sources/BanyanSearch/Resources/auto-table.json
 "$BANYAN" auto-table --best-of-n "$T/bon32-checker.jsonl" --runs "${runs[@]}" --budgets 4,8,16,32 \
   --source "$TRAIN (training chains), first $N_TRAIN problems" --out "$TABLE" > results/auto-table.txt
 cat results/auto-table.txt
@@ -45,7 +45,7 @@ done
 python3 tools/scaling_report.py "$OUT" "$N" docs results/auto-table.txt > docs/scaling-report.md
 cat docs/scaling-report.md
 
-DATA=../shared/data/singleop.jsonl
+DATA=data/singleop.jsonl
 OUT=results/singleop
 mkdir -p "$OUT"
 run greedy "$N_TEXT" --strategy greedy
@@ -54,6 +54,6 @@ for n in 4 8 16; do
   run "beam$n-checker" "$N_TEXT" --strategy beam --n $n --prm checker
   run "dvts$n-checker" "$N_TEXT" --strategy dvts --n $n --prm checker
 done
-python3 tools/scaling_report.py "$OUT" "$N_TEXT" docs - singleop "MAWPS SingleOp (\`../shared/data/singleop.jsonl\`)" \
+python3 tools/scaling_report.py "$OUT" "$N_TEXT" docs - singleop "MAWPS SingleOp (\`data/singleop.jsonl\`)" \
   > docs/singleop-report.md
 cat docs/singleop-report.md

@@ -45,6 +45,21 @@ public struct KVWorkloadReport: Sendable, Codable {
     public var stepMillisecondsSharedPrefix: Double
 
     public var attentionSpeedup: Double { attentionMillisecondsPerSequence / attentionMillisecondsSharedPrefix }
+
+    /// The report as `banyan kv --json` prints it.
+    public var jsonObject: [String: Any] {
+        ["fork_us_median": forkMicrosecondsMedian, "fork_bytes_copied": forkBytesCopied,
+         "kv_bytes_shared_run": kvBytesSharedRun, "kv_bytes_independent": kvBytesIndependent,
+         "kv_bytes_after_fork": kvBytesAfterFork, "kv_bytes_independent_after_fork": kvBytesIndependentAfterFork,
+         "parallel_tok_s": parallelTokensPerSecond, "sharing_ratio_end": sharingRatioAtEnd,
+         "cow_copies": copyOnWriteCopies, "cow_bytes": copyOnWriteBytes,
+         "attention_ms_per_sequence": attentionMillisecondsPerSequence, "attention_ms_shared_prefix": attentionMillisecondsSharedPrefix,
+         "attention_speedup": attentionSpeedup, "step_ms_per_sequence": stepMillisecondsPerSequence,
+         "step_ms_shared_prefix": stepMillisecondsSharedPrefix, "step_speedup": stepSpeedup,
+         "fork_cost": forkCost.map { ["tokens": $0.tokens, "pages": $0.pages, "us_median": $0.microsecondsMedian] },
+         "prompt_tokens": promptTokens, "forks": forks, "gen_tokens": generatedTokens, "page_size": pageSize,
+         "kv_type": elementType.rawValue, "threads": threads]
+    }
     public var stepSpeedup: Double { stepMillisecondsPerSequence / stepMillisecondsSharedPrefix }
 }
 

@@ -4,12 +4,13 @@ import Foundation
 
 /// Sampling flags shared by generate and chat.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0.8
-    @Option(name: .customLong("top-k"), help: "Keep the K most likely tokens (0 = all).") var topK: Int = 40
-    @Option(name: .customLong("top-p"), help: "Keep tokens up to cumulative probability P.") var topP: Float = 0.95
-    @Option(name: .customLong("min-p"), help: "Drop tokens below P × the top probability.") var minP: Float = 0.05
-    @Option(name: .customLong("repeat-penalty"), help: "Penalty for recently seen tokens (1 = off).") var repeatPenalty: Float = 1.0
-    @Option(help: "Random seed: the same seed gives the same output.") var seed: UInt64 = 0
+    private static let defaults = GenerationDefaults.sampling
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature = defaults.temperature
+    @Option(name: .customLong("top-k"), help: "Keep the K most likely tokens (0 = all).") var topK = defaults.topK
+    @Option(name: .customLong("top-p"), help: "Keep tokens up to cumulative probability P.") var topP = defaults.topP
+    @Option(name: .customLong("min-p"), help: "Drop tokens below P × the top probability.") var minP = defaults.minP
+    @Option(name: .customLong("repeat-penalty"), help: "Penalty for recently seen tokens (1 = off).") var repeatPenalty = defaults.repetitionPenalty
+    @Option(help: "Random seed: the same seed gives the same output.") var seed = defaults.seed
 
     func validate() throws {
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }

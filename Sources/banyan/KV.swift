@@ -53,19 +53,7 @@ struct KV: ParsableCommand {
             Terminal.status("wrote \(svg)")
         }
         if json {
-            try Terminal.json([
-                "fork_us_median": r.forkMicrosecondsMedian, "fork_bytes_copied": r.forkBytesCopied,
-                "kv_bytes_shared_run": r.kvBytesSharedRun, "kv_bytes_independent": r.kvBytesIndependent,
-                "kv_bytes_after_fork": r.kvBytesAfterFork, "kv_bytes_independent_after_fork": r.kvBytesIndependentAfterFork,
-                "parallel_tok_s": r.parallelTokensPerSecond, "sharing_ratio_end": r.sharingRatioAtEnd,
-                "cow_copies": r.copyOnWriteCopies, "cow_bytes": r.copyOnWriteBytes,
-                "attention_ms_per_sequence": r.attentionMillisecondsPerSequence, "attention_ms_shared_prefix": r.attentionMillisecondsSharedPrefix,
-                "attention_speedup": r.attentionSpeedup, "step_ms_per_sequence": r.stepMillisecondsPerSequence,
-                "step_ms_shared_prefix": r.stepMillisecondsSharedPrefix, "step_speedup": r.stepSpeedup,
-                "fork_cost": r.forkCost.map { ["tokens": $0.tokens, "pages": $0.pages, "us_median": $0.microsecondsMedian] },
-                "prompt_tokens": r.promptTokens, "forks": r.forks, "gen_tokens": r.generatedTokens, "page_size": r.pageSize,
-                "kv_type": r.elementType.rawValue, "threads": r.threads,
-            ])
+            try Terminal.json(r.jsonObject)
             return
         }
         func mib(_ b: Int) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
@@ -79,8 +67,7 @@ struct KV: ParsableCommand {
         print("after \(r.generatedTokens) tokens each: peak \(mib(r.kvBytesSharedRun)) physical vs \(mib(r.kvBytesIndependent)) independent "
               + String(format: "(1/%.1f), sharing ratio %.2f", Double(r.kvBytesIndependent) / Double(r.kvBytesSharedRun), r.sharingRatioAtEnd))
         print("copy-on-write: \(r.copyOnWriteCopies) pages, \(mib(r.copyOnWriteBytes))")
-        print(String(format: "%d sequences sampled together: %.1f tok/s  (%.2f× llama-batched's 264 on a Zen 5; tools/bench_vs_llamacpp.sh compares here)", r.forks,
-                     r.parallelTokensPerSecond, r.parallelTokensPerSecond / 264))
+        print(String(format: "%d sequences sampled together: %.1f tok/s", r.forks, r.parallelTokensPerSecond))
         print(String(format: "attention per decode step at %d + 64 tokens × %d: per-sequence %.2f ms, shared-prefix %.2f ms (%.2f×); whole step %.1f → %.1f ms (%.2f×)",
                      r.promptTokens, r.forks, r.attentionMillisecondsPerSequence, r.attentionMillisecondsSharedPrefix, r.attentionSpeedup,
                      r.stepMillisecondsPerSequence, r.stepMillisecondsSharedPrefix, r.stepSpeedup))

@@ -44,23 +44,11 @@ struct Search: ParsableCommand {
         let chosen = r.answer(configuration.rule)
         let a = r.accounting
         if let t = r.tree {
-            if let tree { try TreeFiles.writeJSON(t, to: tree) }
-            if let treeHTML { try TreeFiles.writeHTML(t, title: "\(search.strategy.rawValue) · \(question)", to: treeHTML) }
+            if let tree { try t.writeJSON(to: tree) }
+            if let treeHTML { try t.writeHTML(title: "\(search.strategy.rawValue) · \(question)", to: treeHTML) }
         }
         if json {
-            try Terminal.json([
-                "answer": chosen as Any, "strategy": r.strategy, "n": search.n, "prm": search.prm.description,
-                "aggregate": search.aggregate.rawValue, "select": configuration.rule.rawValue,
-                "picks": r.picks.mapValues { Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), $0.value) }) },
-                "solutions": r.solutions.map { s in
-                    ["text": s.text, "answer": s.answer as Any, "score": s.score, "end": s.end.rawValue,
-                     "steps": s.steps.map { ["text": $0.text, "score": $0.score, "mean_logprob": $0.meanLogProbability] }]
-                },
-                "tokens_prefilled": a.tokensPrefilled, "tokens_decoded": a.tokensDecoded, "scorer_tokens": a.scorerTokens,
-                "forward_steps": a.forwardSteps,
-                "peak_kv_bytes": a.peakKVBytes, "seconds": a.seconds,
-                "token_prm": tokenPRM.map { TokenPRMReport.json($0.statistics) } as Any,
-            ])
+            try Terminal.json(r.jsonObject(configuration: configuration, tokenPRM: tokenPRM?.statistics))
             return
         }
         for (i, s) in r.solutions.enumerated() {
@@ -77,22 +65,6 @@ struct Search: ParsableCommand {
         Terminal.status(String(format: "prefilled %d, decoded %d, scorer %d tokens in %d steps, peak KV %.1f MiB, %.1f s",
                                a.tokensPrefilled, a.tokensDecoded, a.scorerTokens, a.forwardSteps, Double(a.peakKVBytes) / 1_048_576,
                                a.seconds))
-        if let tokenPRM { Terminal.status(TokenPRMReport.line(tokenPRM.statistics)) }
-    }
-}
-
-/// How a token PRM's work compares with re-encoding every prefix.
-enum TokenPRMReport {
-    static func line(_ s: TokenPRMStatistics) -> String {
-        let perStep = s.stepsScored > 0 ? Double(s.tokensComputed) / Double(s.stepsScored) : 0
-        let ratio = s.tokensComputed > 0 ? Double(s.reencodeTokens) / Double(s.tokensComputed) : 0
-        return String(format: "token PRM: %d steps scored (%d repeats free), %d tokens computed (%.1f per step; the steps' own: %d), "
-                      + "re-encoding each prefix: %d tokens (%.1f×), %.1f s", s.stepsScored, s.repeats, s.tokensComputed, perStep,
-                      s.stepTokens, s.reencodeTokens, ratio, s.seconds)
-    }
-
-    static func json(_ s: TokenPRMStatistics) -> [String: Any] {
-        ["steps_scored": s.stepsScored, "repeats": s.repeats, "tokens_computed": s.tokensComputed, "step_tokens": s.stepTokens,
-         "reencode_tokens": s.reencodeTokens, "seconds": s.seconds]
+        if let tokenPRM { Terminal.status(tokenPRM.statistics.summary) }
     }
 }

@@ -20,7 +20,6 @@ struct TrainPRM: ParsableCommand {
         """
     )
 
-    enum Labels: String, ExpressibleByArgument { case exact, outcome, mc }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Training problems (JSONL or arith:…; exact labels need arithmetic chains).")
@@ -29,7 +28,7 @@ struct TrainPRM: ParsableCommand {
     @Option(help: "Solutions sampled per problem.") var n = 8
     @Option(help: "Sampling temperature.") var temperature: Float = 0.7
     @Option(name: .customLong("max-tokens"), help: "Most tokens per solution.") var maxTokens = 64
-    @Option(help: "Which labels the written head is trained on: exact, outcome or mc (needs --rollouts).") var labels: Labels = .exact
+    @Option(help: "Which labels the written head is trained on: exact, outcome or mc (needs --rollouts).") var labels: PRMLabelKind = .exact
     @Option(help: "Monte-Carlo rollouts from each step's end (0: no Monte-Carlo labels).") var rollouts = 0
     @Option(help: "Hidden units of a two-layer MLP head (0: linear).") var hidden = 0
     @Option(help: "Training epochs.") var epochs = 300
@@ -86,17 +85,11 @@ struct TrainPRM: ParsableCommand {
         var report: [String: Any] = ["train_solutions": train.count, "train_steps": steps, "heldout_solutions": test.count,
                                      "heldout_steps": test.reduce(0) { $0 + $1.features.count },
                                      "step_label_positive_rate": Double(train.flatMap(\.exact).filter { $0 }.count) / Double(max(1, steps))]
-        var heads: [Labels: PRMHead] = [:]
+        var heads: [PRMLabelKind: PRMHead] = [:]
         let hasMonteCarlo = !train.isEmpty && train.allSatisfy { $0.monteCarlo != nil }
         if labels == .mc && !hasMonteCarlo { throw CLIError.invalid("these examples have no Monte-Carlo labels; sample them with --rollouts K") }
-        for kind in [Labels.exact, .outcome] + (hasMonteCarlo ? [.mc] : []) {
-            let y: [Float] = train.flatMap { e -> [Float] in
-                switch kind {
-                case .exact: return e.exact.map { $0 ? 1 : 0 }
-                case .outcome: return e.exact.map { _ in e.correct ? 1 : 0 }
-                case .mc: return e.monteCarlo!.map(Float.init)
-                }
-            }
+        for kind in PRMLabelKind.allCases {
+            guard let y = kind.targets(train) else { continue }
             let t0 = MonotonicClock.seconds()
             let head = PRMTraining.fit(x, y, settings: settings, metadata: [
                 "model_sha256": hash, "layer": "final hidden state (after the output norm)",
@@ -104,28 +97,24 @@ struct TrainPRM: ParsableCommand {
                 "labels": kind.rawValue, "dataset": dataset, "hidden_units": String(hidden), "banyan": "train-prm",
             ])
             heads[kind] = head
-            let m = measure(test) { head.probability(vector: $0) }
-            report["\(kind.rawValue)_labels"] = m.merging(["train_seconds": MonotonicClock.seconds() - t0]) { a, _ in a }
+            let m = PRMMeasurement(test, head: head)
+            report["\(kind.rawValue)_labels"] = m.json.merging(["train_seconds": MonotonicClock.seconds() - t0]) { a, _ in a }
             print(String(format: "head on %@ labels: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f (%.1f s)", kind.rawValue,
-                         m["step_auroc"] as? Double ?? .nan, m["solution_auroc"] as? Double ?? .nan, m["calibration_error"] as? Double ?? .nan,
-                         MonotonicClock.seconds() - t0))
+                         m.stepAUROC, m.solutionAUROC, m.calibrationError, MonotonicClock.seconds() - t0))
         }
         // Baselines on the same held-out steps.
-        let likelihood = measure(test, stepScores: { e in e.meanLogProbability.map { Foundation.exp($0) } })
-        let checker = measure(test, stepScores: { e in e.checker.map { $0 ? 1 : 0 } })
-        report["likelihood"] = likelihood
+        let likelihood = PRMMeasurement(test) { e in e.meanLogProbability.map { Foundation.exp($0) } }
+        let checker = PRMMeasurement(test) { e in e.checker.map { $0 ? 1 : 0 } }
+        report["likelihood"] = likelihood.json
         if test.allSatisfy({ $0.monteCarlo != nil }) && !test.isEmpty {
             // How well the rollout estimate itself tracks the exact labels (what the mc head learns from).
-            let mc = measure(test, stepScores: { $0.monteCarlo! })
-            report["monte_carlo_labels"] = mc
-            print(String(format: "Monte-Carlo labels themselves (%d rollouts): step AUROC %.3f against the exact labels", rollouts,
-                         mc["step_auroc"] as? Double ?? .nan))
+            let mc = PRMMeasurement(test) { $0.monteCarlo! }
+            report["monte_carlo_labels"] = mc.json
+            print(String(format: "Monte-Carlo labels themselves (%d rollouts): step AUROC %.3f against the exact labels", rollouts, mc.stepAUROC))
         }
-        report["arithmetic_checker"] = checker
-        print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f",
-                     likelihood["step_auroc"] as? Double ?? .nan, likelihood["solution_auroc"] as? Double ?? .nan))
-        print(String(format: "arithmetic checker (each line adds up): step AUROC %.3f, solution AUROC %.3f",
-                     checker["step_auroc"] as? Double ?? .nan, checker["solution_auroc"] as? Double ?? .nan))
+        report["arithmetic_checker"] = checker.json
+        print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f", likelihood.stepAUROC, likelihood.solutionAUROC))
+        print(String(format: "arithmetic checker (each line adds up): step AUROC %.3f, solution AUROC %.3f", checker.stepAUROC, checker.solutionAUROC))
         var head = heads[labels]!
         for (k, v) in (report["\(labels.rawValue)_labels"] as? [String: Any] ?? [:]) where !(v is [Any]) {
             head.metadata["heldout_\(k)"] = "\(v)"
@@ -134,26 +123,6 @@ struct TrainPRM: ParsableCommand {
         print("wrote the head trained on \(labels.rawValue) labels to \(out)")
         if json { try Terminal.json(report) }
     }
-
-    /// Held-out step AUROC (against exact labels), solution AUROC (min over steps, against final
-    /// correctness) and calibration of step probabilities against exact labels.
-    func measure(_ test: [PRMExample], stepScores: (PRMExample) -> [Double]) -> [String: Any] {
-        var scores: [Double] = [], labels: [Bool] = [], solutionScores: [Double] = [], correct: [Bool] = []
-        for e in test {
-            let s = stepScores(e)
-            scores += s
-            labels += e.exact
-            solutionScores.append(s.min() ?? 0)
-            correct.append(e.correct)
-        }
-        let calibration = PRMTraining.calibration(scores, labels)
-        return ["step_auroc": PRMTraining.auroc(scores, labels) ?? Double.nan,
-                "solution_auroc": PRMTraining.auroc(solutionScores, correct) ?? Double.nan,
-                "calibration_error": calibration.error,
-                "calibration": calibration.bins.map { [$0.predicted, $0.observed, Double($0.count)] }]
-    }
-
-    func measure(_ test: [PRMExample], _ probability: ([Float]) -> Double) -> [String: Any] {
-        measure(test, stepScores: { e in e.features.map(probability) })
-    }
 }
+
+extension PRMLabelKind: ExpressibleByArgument {}

@@ -6,7 +6,8 @@ struct Rows {
 }
 
 /// The activations of one step, kept between steps and grown when a step has more rows than any before,
-/// so decoding allocates nothing per token (llama2.c's RunState, for many rows).
+/// so the residual stream and the matmul outputs are not reallocated per token (llama2.c's RunState, for
+/// many rows; attention and activation quantization still take scratch of their own).
 final class RunState {
     private(set) var capacity = 0
     private var storage: UnsafeMutablePointer<Float>?

@@ -33,7 +33,7 @@ public enum ProblemSetError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Where problems come from: a JSON Lines file (`{"id", "question", "answer"}` per line, as in
-/// shared/data) or the synthetic arithmetic source (`arith:operands=3,digits=1,…`).
+/// data/) or the synthetic arithmetic source (`arith:operands=3,digits=1,…`).
 public enum ProblemSet {
     public static func load(_ spec: String) throws(ProblemSetError) -> [Problem] {
         if spec.hasPrefix("arith:") || spec == "arith" {

@@ -10,6 +10,8 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
     public var scores: [Double]
     /// Rule → budget → whether that rule's pick from the first `budget` solutions is right.
     public var correct: [String: [String: Bool]]
+    /// Rule → budget → the answer that rule picked (absent in files written before picks were recorded).
+    public var picks: [String: [String: String]]?
     /// Whether any solution is right (pass@N).
     public var coverage: Bool
     public var tokensPrefilled: Int
@@ -30,6 +32,7 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
         correct = result.picks.mapValues { byBudget in
             Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), AnswerEquivalence.equivalent($0.value, problem.answer)) })
         }
+        picks = result.picks.mapValues { byBudget in Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), $0.value) }) }
         coverage = result.solutions.contains { $0.isRight(expected: problem.answer) }
         tokensPrefilled = result.accounting.tokensPrefilled
         tokensDecoded = result.accounting.tokensDecoded

@@ -15,7 +15,7 @@ public struct SearchQuestion: Sendable, Equatable {
 }
 
 /// Runs a `SearchConfiguration` over batches of questions on one engine: the one entry point behind
-/// `banyan search`, `banyan eval`, the front door and the server. It loads what the scorer needs once
+/// `banyan search`, `banyan eval` and the front door. It loads what the scorer needs once
 /// (a PRM head, a token PRM model with its own engine, the auto table) and reuses it for every batch.
 public final class Searcher {
     public let configuration: SearchConfiguration

@@ -36,12 +36,13 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
 
     public var budgets: [Int] { choices.keys.compactMap(Int.init).sorted() }
 
+    /// The table shipped with banyan (learned with the arithmetic checker on training chains).
+    public static var shippedPath: String? { Bundle.module.path(forResource: "auto-table", ofType: "json", inDirectory: "Resources") }
+
     /// Reads a table written by `banyan auto-table` (the shipped one when `path` is nil), refusing one whose
     /// scorer differs from `prm` or that names a strategy or rule this version does not know.
     public static func load(path: String?, prm: String) throws(SearchConfigurationError) -> ComputeOptimalTable {
-        guard let path = path ?? Bundle.module.path(forResource: "auto-table", ofType: "json", inDirectory: "Resources") else {
-            throw .noAutoTable
-        }
+        guard let path = path ?? shippedPath else { throw .noAutoTable }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
         let table: ComputeOptimalTable
         do { table = try JSONDecoder().decode(ComputeOptimalTable.self, from: data) } catch {

@@ -1,0 +1,112 @@
+import Banyan
+import BanyanSearch
+import BanyanTestSupport
+import Foundation
+import Testing
+
+/// The README's library example, compiled and run on the real model, and the search entry point behind
+/// the CLI (`Searcher`) with `auto`, whose table must refuse what it cannot run.
+@Suite(.serialized) struct FrontDoorTests {
+    @Test func readmeExampleRuns() throws {
+        _ = try TestModel.path()  // fails with a clear message when the model cannot be had
+        // The README's lines, as a user writes them:
+        let lm = try LanguageModel.load()
+        let reply = try lm.generate("Name three trees.", maxTokens: 32).text
+        var streamed = ""
+        try lm.stream("Tell me about banyan trees.", maxTokens: 16) { piece in streamed += piece; return true }
+        let result = try lm.search("What is 6 + 3 - 4?", configuration: SearchConfiguration(strategy: .beam, n: 16))
+        #expect(!reply.isEmpty && !streamed.isEmpty)
+        #expect((1...16).contains(result.solutions.count) && result.strategy == "beam")
+        let answer = try #require(result.answer(.weighted), "beam search found an answer")
+        #expect(answer == Selection.weighted.pick(result.solutions), "the pick is the weighted vote over the ranked solutions")
+        #expect(lm.engine.statistics.pagesUsed == 0, "every sequence of every call was freed")
+    }
+
+    /// `auto` with the shipped table: a probe per problem, then the table's choice; its strategy is named in
+    /// the result, and every rule's pick stands at the whole budget.
+    @Test func autoRunsTheShippedTable() throws {
+        let lm = try LanguageModel(model: TestModel.model(), tokenizer: TestModel.tokenizer(), path: TestModel.path())
+        var c = SearchConfiguration()
+        c.strategy = .auto
+        c.budget = 8
+        c.maxTokens = 48
+        let searcher = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c)
+        let results = try searcher.run([SearchQuestion("What is 6 + 3 - 4?"), SearchQuestion("What is 9 - 5 + 2?")])
+        for r in results {
+            #expect(r.strategy.hasPrefix("auto:"), "the choice is named: \(r.strategy)")
+            #expect(Selection.allCases.allSatisfy { r.picks[$0.rawValue]?.keys.contains(8) ?? false }, "picks at the budget: \(r.picks)")
+            #expect(r.accounting.tokensDecoded > 0)
+        }
+        #expect(lm.engine.statistics.pagesUsed == 0)
+    }
+
+    @Test func autoTablesAreCheckedBeforeAnythingRuns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-auto-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func table(strategy: String, select: String = "weighted", prm: String = "checker") throws -> String {
+            let path = dir.appendingPathComponent("\(strategy)-\(select)-\(prm).json").path
+            let json = """
+            {"probe":4,"prm":"\(prm)","edges":[0.5],"source":"test","choices":{"8":[\
+            {"strategy":"\(strategy)","n":8,"select":"\(select)","accuracy":0.5,"problems":4},\
+            {"strategy":"best-of-n","n":4,"select":"weighted","accuracy":0.5,"problems":4}]}}
+            """
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "mcts"), prm: "checker") }
+        #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "beam", select: "best"), prm: "checker") }
+        #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "beam"), prm: "head") }
+        let good = try ComputeOptimalTable.load(path: try table(strategy: "dvts"), prm: "checker")
+        #expect(good.choice(budget: 8, difficulty: 0)?.strategy == "dvts")
+        let shipped = try ComputeOptimalTable.load(path: nil, prm: "checker")
+        #expect(!shipped.budgets.isEmpty, "the shipped table loads")
+        #expect(throws: SearchConfigurationError.autoTableScorer(path: ComputeOptimalTable.shippedPath!, learnedWith: "checker", given: "likelihood")) {
+            try ComputeOptimalTable.load(path: nil, prm: "likelihood")
+        }
+    }
+
+    @Test func prmSpecsParseAndPrintBack() throws {
+        for text in ["likelihood", "checker", "chain", "verifier", "head", "head:/tmp/h.safetensors", "self", "token:default",
+                     "token:m.gguf,format=math-shepherd,reencode", "token:m.gguf,good= +,probe=\\nOK?"] {
+            #expect(try PRMSpec(parsing: text).description == text, "\(text) round-trips")
+        }
+        #expect(try PRMSpec(parsing: "token:m.gguf,format=shepherd") == .token(path: "m.gguf", settings: try TokenPRMSettings(parsing: ["format=math-shepherd"])))
+        for bad in ["", "head:", "token:", "token:m.gguf,colour=red", "token:m.gguf,format=xml", "token:m.gguf,good", "oracle"] {
+            #expect(throws: SearchConfigurationError.self, "\(bad) is refused") { try PRMSpec(parsing: bad) }
+        }
+        #expect(PRMSpec.chain.isOracle && PRMSpec.verifier.isOracle && !PRMSpec.checker.isOracle && !PRMSpec.head(path: nil).isOracle)
+    }
+
+    @Test func configurationsAreValidatedWithTheFlagToChange() throws {
+        var c = SearchConfiguration()
+        try c.validate()
+        c.strategy = .beam
+        c.n = 6
+        #expect(throws: SearchConfigurationError.outOfRange("--n", "must be a multiple of --beam-width (4) and at least as large")) { try c.validate() }
+        c = SearchConfiguration()
+        c.strategy = .auto
+        #expect(throws: SearchConfigurationError.self, "auto needs a budget") { try c.validate() }
+        c = SearchConfiguration()
+        c.lookahead = 2
+        #expect(throws: SearchConfigurationError.self, "look-ahead is for beam and dvts") { try c.validate() }
+        c = SearchConfiguration()
+        c.budget = 8
+        #expect(throws: SearchConfigurationError.self, "a budget is for auto") { try c.validate() }
+    }
+
+    @Test func shardsPartitionAndMergeRefusesDuplicates() throws {
+        let ids = (0..<10).map { "p\($0)" }
+        let parts = try (0..<4).map { try Shard(parsing: "\($0)/4").select(ids) }
+        #expect(parts.flatMap { $0 }.sorted() == ids.sorted() && parts.map(\.count) == [3, 3, 2, 2])
+        for bad in ["4/4", "-1/4", "1", "a/b", "0/0"] { #expect(throws: EvaluationError.self) { try Shard(parsing: bad) } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-merge-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.jsonl").path, b = dir.appendingPathComponent("b.jsonl").path
+        try ComputeOptimalTests.record(1, strategy: "best-of-n", scores: [1], right: ["weighted": ["1": true]]).write(toFile: a, atomically: true, encoding: .utf8)
+        try ComputeOptimalTests.record(2, strategy: "best-of-n", scores: [0], right: ["weighted": ["1": false]]).write(toFile: b, atomically: true, encoding: .utf8)
+        #expect(try EvaluationRecord.merge(files: [a, b]).map(\.id) == ["p1", "p2"])
+        #expect(throws: EvaluationError.duplicate(id: "p1", files: [a, a])) { try EvaluationRecord.merge(files: [a, b, a]) }
+    }
+}
