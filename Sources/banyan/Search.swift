@@ -57,7 +57,7 @@ struct Search: ParsableCommand {
         }
         if search.strategy != .greedy {
             for rule in Selection.allCases {
-                let row = r.picks[rule.rawValue, default: [:]].sorted { $0.key < $1.key }.map { "N=\($0.key): \($0.value)" }
+                let row = r.picks[rule, default: [:]].sorted { $0.key < $1.key }.map { "N=\($0.key): \($0.value)" }
                 print("\(rule.rawValue): \(row.joined(separator: ", "))")
             }
         }

@@ -84,7 +84,7 @@ final class ScriptedPolicy: SearchPolicy {
         #expect(r.answer(.vanilla) == "4", "the best-scored solution is the right one")
         #expect(r.answer(.weighted) == "4", "summed scores: 4 has 1, 5 has 0")
         // Sub-budgets are prefixes of the same run.
-        #expect(r.picks["majority"]?[1] == "5" && r.picks["vanilla"]?[2] == "4" && r.picks["majority"]?[2] == "5")
+        #expect(r.picks[.majority]?[1] == "5" && r.picks[.vanilla]?[2] == "4" && r.picks[.majority]?[2] == "5")
         #expect(policy.live.isEmpty, "every sequence is freed")
     }
 
@@ -134,6 +134,6 @@ final class ScriptedPolicy: SearchPolicy {
         let policy = ScriptedPolicy(["1 + 1 = 2\n\n1 + 2 = 3\n\nAnswer: 3"])
         let r = try BestOfN(n: 1, sampling: .greedy, maxTokens: 5, scorer: LikelihoodScorer()).run(policy: policy, prompt: [1])
         #expect(r.solutions[0].end == .maxTokens && r.solutions[0].text == "1 + 1")
-        #expect(r.strategy == "greedy")
+        #expect(r.strategy == .greedy)
     }
 }

@@ -31,13 +31,13 @@ import Testing
             probe: 4, bins: 2, budgets: [2, 4, 8], prm: "checker", source: "test")
         #expect(table.edges == [0])
         let hard = try #require(table.choice(budget: 8, difficulty: 0)), easy = try #require(table.choice(budget: 8, difficulty: 1))
-        #expect(hard.strategy == "beam" && hard.n == 4 && hard.accuracy == 1)
+        #expect(hard.strategy == .beam && hard.n == 4 && hard.accuracy == 1)
         // Ties go to the smallest budget: one sample already solves the easy problems.
-        #expect(easy.strategy == "best-of-n" && easy.n == 1 && easy.select == "weighted" && easy.accuracy == 1)
+        #expect(easy.strategy == .bestOfN && easy.n == 1 && easy.select == .weighted && easy.accuracy == 1)
         // At budget 2 beam search (N=4) is not allowed: the hard bin falls back to what fits, solving nothing.
-        #expect(table.choice(budget: 2, difficulty: 0)?.strategy == "best-of-n")
+        #expect(table.choice(budget: 2, difficulty: 0)?.strategy == .bestOfN)
         #expect(table.choice(budget: 1, difficulty: 0) == nil, "no table row below the smallest budget")
-        #expect(table.choice(budget: 100, difficulty: 0)?.strategy == "beam", "the largest row serves larger budgets")
+        #expect(table.choice(budget: 100, difficulty: 0)?.strategy == .beam, "the largest row serves larger budgets")
         #expect(table.description.contains("beam N=4"))
     }
 }

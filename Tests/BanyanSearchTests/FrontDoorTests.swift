@@ -16,7 +16,7 @@ import Testing
         try lm.stream("Tell me about banyan trees.", maxTokens: 16) { piece in streamed += piece; return true }
         let result = try lm.search("What is 6 + 3 - 4?", configuration: SearchConfiguration(strategy: .beam, n: 16))
         #expect(!reply.isEmpty && !streamed.isEmpty)
-        #expect((1...16).contains(result.solutions.count) && result.strategy == "beam")
+        #expect((1...16).contains(result.solutions.count) && result.strategy == .beam)
         let answer = try #require(result.answer(.weighted), "beam search found an answer")
         #expect(answer == Selection.weighted.pick(result.solutions), "the pick is the weighted vote over the ranked solutions")
         #expect(lm.engine.statistics.pagesUsed == 0, "every sequence of every call was freed")
@@ -33,8 +33,8 @@ import Testing
         let searcher = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c)
         let results = try searcher.run([SearchQuestion("What is 6 + 3 - 4?"), SearchQuestion("What is 9 - 5 + 2?")])
         for r in results {
-            #expect(r.strategy.hasPrefix("auto:"), "the choice is named: \(r.strategy)")
-            #expect(Selection.allCases.allSatisfy { r.picks[$0.rawValue]?.keys.contains(8) ?? false }, "picks at the budget: \(r.picks)")
+            #expect(r.label.hasPrefix("auto:") && r.autoChoice != nil, "the choice is named: \(r.label)")
+            #expect(Selection.allCases.allSatisfy { r.picks[$0]?.keys.contains(8) ?? false }, "picks at the budget: \(r.picks)")
             #expect(r.accounting.tokensDecoded > 0)
         }
         #expect(lm.engine.statistics.pagesUsed == 0)
@@ -58,7 +58,7 @@ import Testing
         #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "beam", select: "best"), prm: "checker") }
         #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "beam"), prm: "head") }
         let good = try ComputeOptimalTable.load(path: try table(strategy: "dvts"), prm: "checker")
-        #expect(good.choice(budget: 8, difficulty: 0)?.strategy == "dvts")
+        #expect(good.choice(budget: 8, difficulty: 0)?.strategy == .dvts)
         let shipped = try ComputeOptimalTable.load(path: nil, prm: "checker")
         #expect(!shipped.budgets.isEmpty, "the shipped table loads")
         #expect(throws: SearchConfigurationError.autoTableScorer(path: ComputeOptimalTable.shippedPath!, learnedWith: "checker", given: "likelihood")) {

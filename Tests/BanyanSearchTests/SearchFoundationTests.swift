@@ -138,7 +138,7 @@ import Testing
             Solution(steps: [], text: "Answer: \(answer)", answer: answer, score: score, end: .endOfGeneration)
         }
         let solutions = [solution("5", 0), solution("4", 1), solution("5", 0), solution("3", 0)]
-        let result = SearchResult(strategy: "best-of-n", solutions: solutions,
+        let result = SearchResult(strategy: .bestOfN, solutions: solutions,
                                   picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: 4)),
                                   accounting: SearchAccounting(tokensPrefilled: 10, tokensDecoded: 40))
         let right = EvaluationRecord(problem: Problem(id: "a", question: "q", answer: "4"), result: result)

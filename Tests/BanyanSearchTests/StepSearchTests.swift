@@ -94,7 +94,7 @@ final class TreePolicy: SearchPolicy {
         let r = try BeamSearch(settings(4, 2)).run(policy: policy, prompt: Self.prompt)
         #expect(r.solutions.count == 4)
         #expect(r.solutions.allSatisfy { $0.answer == "5" && $0.score == 1 }, "\(r.solutions.map(\.text))")
-        #expect(r.picks["majority"]?[4] == "5" && r.picks["vanilla"]?[4] == "5")
+        #expect(r.picks[.majority]?[4] == "5" && r.picks[.vanilla]?[4] == "5")
         #expect(policy.states.isEmpty, "every sequence freed")
         // Best-of-N over the same tree and seed samples both first lines and keeps the wrong ones.
         let bon = try BestOfN(n: 4, sampling: Self.sampling, maxTokens: 64, scorer: CheckerScorer(), aggregation: .min)

@@ -26,13 +26,15 @@ public struct EvaluationRecord: Sendable, Codable, Equatable {
         id = problem.id
         question = problem.question
         expected = problem.answer
-        strategy = result.strategy
+        strategy = result.label
         answers = result.solutions.map(\.answer)
         scores = result.solutions.map(\.score)
-        correct = result.picks.mapValues { byBudget in
-            Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), AnswerEquivalence.equivalent($0.value, problem.answer)) })
-        }
-        picks = result.picks.mapValues { byBudget in Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), $0.value) }) }
+        correct = Dictionary(uniqueKeysWithValues: result.picks.map { rule, byBudget in
+            (rule.rawValue, Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), AnswerEquivalence.equivalent($0.value, problem.answer)) }))
+        })
+        picks = Dictionary(uniqueKeysWithValues: result.picks.map { rule, byBudget in
+            (rule.rawValue, Dictionary(uniqueKeysWithValues: byBudget.map { (String($0.key), $0.value) }))
+        })
         coverage = result.solutions.contains { $0.isRight(expected: problem.answer) }
         tokensPrefilled = result.accounting.tokensPrefilled
         tokensDecoded = result.accounting.tokensDecoded

@@ -6,7 +6,7 @@ import Foundation
 public struct FeatureCapture: StepScorer {
     public let base: any StepScorer
     public var name: String { base.name }
-    public var needsFeatures: Bool { true }
+    public func featureTracker() -> StepFeatureTracker? { StepFeatureTracker() }
     public init(_ base: any StepScorer) { self.base = base }
     public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
         base.scores(steps, text: text, finished: finished)

@@ -137,7 +137,7 @@ public struct PRMHead: Sendable, Equatable {
 public struct HeadScorer: StepScorer {
     public let name = "head"
     public let head: PRMHead
-    public var needsFeatures: Bool { true }
+    public func featureTracker() -> StepFeatureTracker? { StepFeatureTracker() }
     public init(head: PRMHead) { self.head = head }
     public func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double] {
         steps.map { $0.features.map(head.probability) ?? 0.5 }

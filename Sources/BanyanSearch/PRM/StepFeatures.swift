@@ -25,3 +25,48 @@ public struct StepFeatures: Sendable, Equatable {
 
     public static func dimension(width: Int) -> Int { 2 * width + 3 }
 }
+
+/// Follows one branch's current step as it is sampled and hands over its `StepFeatures` when the step ends.
+/// The search loop only reports tokens and hidden states; what marks the result (the arithmetic `=`) is
+/// this tracker's business, chosen by the scorer that reads the features.
+public struct StepFeatureTracker: Sendable {
+    /// The byte after which the model writes the step's result.
+    public var marker: UInt8
+    private var minLogProbability = 0.0
+    private var sawMarker = false
+    private var awaitingResult = false
+    private var resultHidden: [Float]?
+    private var resultLogProbability = 0.0
+    private var resultTokens = 0
+
+    public init(marker: UInt8 = UInt8(ascii: "=")) { self.marker = marker }
+
+    /// Before a token is sampled: `hidden` is the state that produced the current logits.
+    public mutating func willSample(hidden: [Float]?) {
+        if awaitingResult {
+            resultHidden = hidden
+            awaitingResult = false
+        }
+    }
+
+    /// A token was sampled into the step: its bytes and log-probability.
+    public mutating func sampled(_ piece: [UInt8], logProbability lp: Double) {
+        minLogProbability = min(minLogProbability, lp)
+        if sawMarker {
+            resultLogProbability += lp
+            resultTokens += 1
+        } else if piece.contains(marker) {
+            sawMarker = true
+            awaitingResult = true
+        }
+    }
+
+    /// The step ended at hidden state `end`: its features, and a fresh start for the next step.
+    public mutating func close(end: [Float]?, meanLogProbability: Double) -> StepFeatures? {
+        defer { self = StepFeatureTracker(marker: marker) }
+        guard let end else { return nil }
+        return StepFeatures(end: end, beforeResult: resultHidden ?? [Float](repeating: 0, count: end.count),
+                            meanLogProbability: Float(meanLogProbability), minLogProbability: Float(minLogProbability),
+                            resultLogProbability: resultTokens > 0 ? Float(resultLogProbability / Double(resultTokens)) : 0)
+    }
+}

@@ -1,7 +1,7 @@
 import BanyanGeneration
 
 /// The search strategies. Strings only where a user or a file names one.
-public enum SearchStrategy: String, Sendable, Codable, CaseIterable {
+public enum SearchStrategy: String, Sendable, Codable, CaseIterable, CodingKeyRepresentable {
     /// One temperature-0 solution: the baseline.
     case greedy
     /// N solutions sampled from forks of the prompt.

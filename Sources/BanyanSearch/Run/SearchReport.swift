@@ -5,9 +5,9 @@ extension SearchResult {
     public func jsonObject(configuration c: SearchConfiguration, tokenPRM: TokenPRMStatistics? = nil) -> [String: Any] {
         let a = accounting
         return [
-            "answer": answer(c.rule) as Any, "strategy": strategy, "n": c.n, "prm": c.prm.description,
+            "answer": answer(c.rule) as Any, "strategy": label, "n": c.n, "prm": c.prm.description,
             "aggregate": c.aggregation.rawValue, "select": c.rule.rawValue,
-            "picks": picks.mapValues { Dictionary(uniqueKeysWithValues: $0.map { (String($0.key), $0.value) }) },
+            "picks": Dictionary(uniqueKeysWithValues: picks.map { ($0.key.rawValue, Dictionary(uniqueKeysWithValues: $0.value.map { (String($0.key), $0.value) })) }),
             "solutions": solutions.map { s in
                 ["text": s.text, "answer": s.answer as Any, "score": s.score, "end": s.end.rawValue,
                  "steps": s.steps.map { ["text": $0.text, "score": $0.score, "mean_logprob": $0.meanLogProbability] }]

@@ -82,8 +82,7 @@ public final class Searcher {
         struct Group: Hashable { let strategy: SearchStrategy; let n: Int }
         var groups: [Group: [Int]] = [:]
         for (i, choice) in choices.enumerated() {
-            // `load` checked every strategy name, so this cannot fall back silently.
-            if let choice { groups[Group(strategy: SearchStrategy(rawValue: choice.strategy)!, n: choice.n), default: []].append(i) }
+            if let choice { groups[Group(strategy: choice.strategy, n: choice.n), default: []].append(i) }
         }
         for (group, members) in groups.sorted(by: { ($0.key.strategy.rawValue, $0.key.n) < ($1.key.strategy.rawValue, $1.key.n) }) {
             let subset = members.map { problems[$0] }
@@ -94,7 +93,8 @@ public final class Searcher {
             case _ where reuse: run = members.map { probe[$0] }
             case .beam: run = try BeamSearch(settings).run(policy: policy, problems: subset)
             case .dvts: run = try DVTS(settings).run(policy: policy, problems: subset)
-            default: run = try c.bestOfN(n: group.n, scorer: scorer).run(policy: policy, problems: subset)
+            case .bestOfN: run = try c.bestOfN(n: group.n, scorer: scorer).run(policy: policy, problems: subset)
+            case .greedy, .auto: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
             }
             for (k, i) in members.enumerated() {
                 var r = run[k]
@@ -103,8 +103,8 @@ public final class Searcher {
                 // chosen n stands for every rule at the whole budget.
                 let own = choices[i]!
                 let pick = r.picks[own.select]?[reuse ? group.n : r.budget]
-                r.picks = Dictionary(uniqueKeysWithValues: Selection.allCases.map { ($0.rawValue, pick.map { [budget: $0] } ?? [:]) })
-                r.strategy = "auto:\(group.strategy.rawValue)\(group.strategy == .bestOfN ? "-" + own.select : "")@\(group.n)"
+                r.picks = Dictionary(uniqueKeysWithValues: Selection.allCases.map { ($0, pick.map { [budget: $0] } ?? [:]) })
+                r.autoChoice = AutoChoice(strategy: group.strategy, n: group.n, select: own.select)
                 results[i] = r
             }
         }

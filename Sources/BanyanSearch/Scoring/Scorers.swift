@@ -50,14 +50,15 @@ public struct Solution: Sendable, Codable, Equatable {
 /// Scores the steps of a solution, each in 0…1 (a PRM). Search aggregates them per solution.
 public protocol StepScorer: Sendable {
     var name: String { get }
-    /// Whether steps must carry `StepFeatures` (the policy's hidden states) for this scorer.
-    var needsFeatures: Bool { get }
+    /// What must be tracked while a step is sampled so that steps carry `StepFeatures` (the policy's hidden
+    /// states) for this scorer; nil when it reads none (the default).
+    func featureTracker() -> StepFeatureTracker?
     /// One score per step; `finished` says whether the solution is complete.
     func scores(_ steps: [SolutionStep], text: String, finished: Bool) -> [Double]
 }
 
 extension StepScorer {
-    public var needsFeatures: Bool { false }
+    public func featureTracker() -> StepFeatureTracker? { nil }
 }
 
 /// Mean token log-probability of each step, as a probability: free from the forward pass already done.
@@ -139,7 +140,7 @@ public enum Aggregation: String, Sendable, Codable, CaseIterable {
 }
 
 /// How one answer is chosen from many solutions.
-public enum Selection: String, Sendable, Codable, CaseIterable {
+public enum Selection: String, Sendable, Codable, CaseIterable, CodingKeyRepresentable {
     /// The single highest-scoring solution.
     case vanilla
     /// The answer with the largest sum of solution scores (ties: the most votes).

@@ -5,26 +5,47 @@ import Foundation
 /// What a search returns: every solution, the answer each selection rule picks at every power-of-two
 /// sub-budget (one run gives them all: the first k samples are a sample of k), and the accounting.
 public struct SearchResult: Sendable, Codable {
-    public var strategy: String
+    /// The strategy that produced the solutions.
+    public var strategy: SearchStrategy
+    /// What `auto` chose for this problem (nil for the other strategies).
+    public var autoChoice: AutoChoice?
     public var solutions: [Solution]
     /// `picks[rule][k]`: the answer `rule` picks from the first k solutions, k = 1, 2, 4, … ≤ N.
-    public var picks: [String: [Int: String]]
+    public var picks: [Selection: [Int: String]]
     public var accounting: SearchAccounting
     /// Every step the search sampled, with scores and fates.
     public var tree: SearchTree?
 
     /// The pick of `rule` at the search's whole budget (the largest budget picked at).
-    public func answer(_ rule: Selection) -> String? { picks[rule.rawValue]?[budget] }
+    public func answer(_ rule: Selection) -> String? { picks[rule]?[budget] }
     /// The whole budget: N (auto may spend a budget larger than its chosen run's N).
     public var budget: Int { picks.values.compactMap { $0.keys.max() }.max() ?? solutions.count }
 
-    public init(strategy: String, solutions: [Solution], picks: [String: [Int: String]], accounting: SearchAccounting,
+    /// How results name their strategy in files: `beam`, or `auto:beam@8` and `auto:best-of-n-weighted@4`.
+    public var label: String {
+        guard let c = autoChoice else { return strategy.rawValue }
+        return "auto:\(c.strategy.rawValue)\(c.strategy == .bestOfN ? "-" + c.select.rawValue : "")@\(c.n)"
+    }
+
+    public init(strategy: SearchStrategy, solutions: [Solution], picks: [Selection: [Int: String]], accounting: SearchAccounting,
                 tree: SearchTree? = nil) {
         self.strategy = strategy
         self.solutions = solutions
         self.picks = picks
         self.accounting = accounting
         self.tree = tree
+    }
+}
+
+/// What `auto` chose for a problem: a strategy, its N and the rule whose pick is the answer.
+public struct AutoChoice: Sendable, Codable, Equatable {
+    public var strategy: SearchStrategy
+    public var n: Int
+    public var select: Selection
+    public init(strategy: SearchStrategy, n: Int, select: Selection) {
+        self.strategy = strategy
+        self.n = n
+        self.select = select
     }
 }
 
@@ -91,7 +112,7 @@ public struct BestOfN: Sendable {
         return problems.indices.map { p in
             let solutions = rollout.finish(branches.filter { $0.owner == p }, scorer: problems[p].scorer, aggregation: aggregation)
             rollout.accounting[p].seconds = seconds
-            return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? "greedy" : "best-of-n", solutions: solutions,
+            return SearchResult(strategy: n == 1 && sampling.temperature == 0 ? .greedy : .bestOfN, solutions: solutions,
                                 picks: SearchResult.picks(solutions, budgets: SearchResult.powersOfTwo(upTo: n)),
                                 accounting: rollout.accounting[p], tree: rollout.trees[p])
         }
@@ -108,10 +129,10 @@ extension SearchResult {
     }
 
     /// Every rule's pick from the first k solutions, for each k.
-    public static func picks(_ solutions: [Solution], budgets: [Int]) -> [String: [Int: String]] {
-        var picks: [String: [Int: String]] = [:]
+    public static func picks(_ solutions: [Solution], budgets: [Int]) -> [Selection: [Int: String]] {
+        var picks: [Selection: [Int: String]] = [:]
         for rule in Selection.allCases {
-            for k in budgets { picks[rule.rawValue, default: [:]][k] = rule.pick(solutions.prefix(k)) }
+            for k in budgets { picks[rule, default: [:]][k] = rule.pick(solutions.prefix(k)) }
         }
         return picks
     }

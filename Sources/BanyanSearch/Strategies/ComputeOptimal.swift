@@ -6,10 +6,10 @@ import Foundation
 public struct ComputeOptimalTable: Sendable, Codable, Equatable {
     public struct Choice: Sendable, Codable, Equatable {
         /// best-of-n, beam or dvts.
-        public var strategy: String
+        public var strategy: SearchStrategy
         public var n: Int
         /// The selection rule whose pick is the answer.
-        public var select: String
+        public var select: Selection
         /// Training accuracy of this choice in its difficulty bin, and the bin's problems.
         public var accuracy: Double
         public var problems: Int
@@ -49,13 +49,9 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
             throw .badAutoTable(path: path, detail: String(describing: error))
         }
         guard table.prm == prm else { throw .autoTableScorer(path: path, learnedWith: table.prm, given: prm) }
-        for choice in table.choices.values.joined() {
-            guard let strategy = SearchStrategy(rawValue: choice.strategy), [.bestOfN, .beam, .dvts].contains(strategy) else {
-                throw .unknownStrategyInTable(path: path, strategy: choice.strategy)
-            }
-            guard Selection(rawValue: choice.select) != nil else {
-                throw .badAutoTable(path: path, detail: "unknown selection rule \"\(choice.select)\"")
-            }
+        // Strategy and rule names were checked when decoding; greedy and auto are no choice to run.
+        for choice in table.choices.values.joined() where ![.bestOfN, .beam, .dvts].contains(choice.strategy) {
+            throw .unknownStrategyInTable(path: path, strategy: choice.strategy.rawValue)
         }
         return table
     }
@@ -87,18 +83,18 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
             let q = sorted[min(sorted.count - 1, k * sorted.count / bins - 1)]
             if edges.last != q && q < (sorted.last ?? 0) { edges.append(q) }
         }
-        struct Candidate { var strategy: String; var n: Int; var select: String; var right: [String: Bool] }
+        struct Candidate { var strategy: SearchStrategy; var n: Int; var select: Selection; var right: [String: Bool] }
         var candidates: [Candidate] = []
-        for rule in ["weighted", "majority"] {
+        for rule in [Selection.weighted, .majority] {
             var byBudget: [Int: [String: Bool]] = [:]
-            for r in bestOfN { for (k, ok) in r.correct[rule] ?? [:] { if let n = Int(k) { byBudget[n, default: [:]][r.id] = ok } } }
-            for (n, right) in byBudget { candidates.append(Candidate(strategy: "best-of-n", n: n, select: rule, right: right)) }
+            for r in bestOfN { for (k, ok) in r.correct[rule.rawValue] ?? [:] { if let n = Int(k) { byBudget[n, default: [:]][r.id] = ok } } }
+            for (n, right) in byBudget { candidates.append(Candidate(strategy: .bestOfN, n: n, select: rule, right: right)) }
         }
         for (n, run) in others {
-            guard let first = run.first else { continue }
+            guard let first = run.first, let strategy = SearchStrategy(rawValue: first.strategy) else { continue }
             // DVTS picks among its N/M subtrees' solutions: the run's own largest pick budget.
             let right = Dictionary(run.map { ($0.id, $0.isCorrect(.weighted, budget: $0.budget)) }) { a, _ in a }
-            candidates.append(Candidate(strategy: first.strategy, n: n, select: "weighted", right: right))
+            candidates.append(Candidate(strategy: strategy, n: n, select: .weighted, right: right))
         }
         let table = ComputeOptimalTable(probe: probe, prm: prm, edges: edges, choices: [:], source: source)
         var choices: [String: [Choice]] = [:]
@@ -108,7 +104,8 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
                 let ids = difficulty.filter { table.bin($0.value) == bin }.map(\.key)
                 var best: Choice?
                 let order = candidates.filter { $0.n <= budget }
-                    .sorted { ($0.n, $0.strategy == "best-of-n" ? 0 : 1, $0.strategy, $0.select) < ($1.n, $1.strategy == "best-of-n" ? 0 : 1, $1.strategy, $1.select) }
+                    .sorted { ($0.n, $0.strategy == .bestOfN ? 0 : 1, $0.strategy.rawValue, $0.select.rawValue)
+                        < ($1.n, $1.strategy == .bestOfN ? 0 : 1, $1.strategy.rawValue, $1.select.rawValue) }
                 for c in order {
                     let known = ids.filter { c.right[$0] != nil }
                     guard known.count == ids.count, !ids.isEmpty else { continue }
@@ -117,7 +114,7 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
                         best = Choice(strategy: c.strategy, n: c.n, select: c.select, accuracy: accuracy, problems: ids.count)
                     }
                 }
-                row.append(best ?? Choice(strategy: "best-of-n", n: budget, select: "weighted", accuracy: 0, problems: ids.count))
+                row.append(best ?? Choice(strategy: .bestOfN, n: budget, select: .weighted, accuracy: 0, problems: ids.count))
             }
             choices[String(budget)] = row
         }
@@ -136,7 +133,7 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
         lines.append("budget | " + names.joined(separator: " | "))
         for b in budgets {
             let row = choices[String(b)]!.map { c in
-                String(format: "%@%@ N=%d (%.0f%% of %d)", c.strategy, c.strategy == "best-of-n" ? " \(c.select)" : "", c.n, 100 * c.accuracy, c.problems)
+                String(format: "%@%@ N=%d (%.0f%% of %d)", c.strategy.rawValue, c.strategy == .bestOfN ? " \(c.select.rawValue)" : "", c.n, 100 * c.accuracy, c.problems)
             }
             lines.append("\(b) | " + row.joined(separator: " | "))
         }

@@ -32,21 +32,16 @@ struct Rollout {
         var openNode: Int?
         /// The score a look-ahead found for this branch (used instead of its own steps' score).
         var lookaheadScore: Double?
-        /// Feature tracking within the current step (see `StepFeatures`).
-        var stepMinLogProbability = 0.0
-        var sawEquals = false
-        var awaitingResult = false
-        var resultHidden: [Float]?
-        var resultLogProbability = 0.0
-        var resultTokens = 0
+        /// What the problem's scorer tracks within the current step (nil when it reads no features).
+        var features: StepFeatureTracker?
     }
 
     let policy: SearchPolicy
     let maxTokens: Int
     var accounting: [SearchAccounting]
     var trees: [SearchTree] = []
-    /// Whether steps carry `StepFeatures` (a learned PRM reads them).
-    let capturesFeatures: Bool
+    /// Each problem's feature tracker (a learned PRM reads `StepFeatures`; nil for other scorers).
+    let trackers: [StepFeatureTracker?]
     /// The scorer that judges each step on forks when it ends (when every problem uses one), and each problem's own.
     let judge: (any ForkingScorer)?
     let judges: [any ForkingScorer]
@@ -56,7 +51,7 @@ struct Rollout {
         self.policy = policy
         self.maxTokens = maxTokens
         let problems = scorers.count
-        capturesFeatures = scorers.contains { $0.needsFeatures }
+        trackers = scorers.map { $0.featureTracker() }
         judges = scorers.compactMap { $0 as? any ForkingScorer }
         judge = judges.count == scorers.count ? judges.first : nil
         accounting = Array(repeating: SearchAccounting(), count: problems)
@@ -75,11 +70,8 @@ struct Rollout {
             for i in branches.indices where branches[i].end == nil && !branches[i].stepEnded {
                 let token = branches[i].sampler.sample(branches[i].logits[...])
                 // The state that produced these logits: after the previous token.
-                let hidden = capturesFeatures ? policy.hiddenState(of: branches[i].sequence) : nil
-                if branches[i].awaitingResult {
-                    branches[i].resultHidden = hidden
-                    branches[i].awaitingResult = false
-                }
+                let hidden = branches[i].features != nil ? policy.hiddenState(of: branches[i].sequence) : nil
+                branches[i].features?.willSample(hidden: hidden)
                 if policy.endOfGeneration.contains(token) {
                     if closeStep(&branches[i], hidden: hidden) { due.append((i, nil)) }
                     branches[i].end = .endOfGeneration
@@ -95,14 +87,7 @@ struct Rollout {
                 branches[i].bytes += piece
                 let lp = Rollout.logProbability(of: token, in: branches[i].logits)
                 branches[i].stepLogProbability += lp
-                branches[i].stepMinLogProbability = min(branches[i].stepMinLogProbability, lp)
-                if branches[i].sawEquals {
-                    branches[i].resultLogProbability += lp
-                    branches[i].resultTokens += 1
-                } else if piece.contains(UInt8(ascii: "=")) {
-                    branches[i].sawEquals = true
-                    branches[i].awaitingResult = capturesFeatures
-                }
+                branches[i].features?.sampled(piece, logProbability: lp)
                 branches[i].tokenCount += 1
                 if branches[i].delimiter.append(piece) {
                     if closeStep(&branches[i], hidden: hidden) { due.append((i, token)) }
@@ -148,18 +133,7 @@ struct Rollout {
         guard !b.stepTokens.isEmpty, let node = b.openNode else { return false }
         var step = SolutionStep(tokens: b.stepTokens, text: String(decoding: b.stepBytes, as: UTF8.self),
                                 meanLogProbability: b.stepLogProbability / Double(b.stepTokens.count))
-        if capturesFeatures, let hidden {
-            step.features = StepFeatures(end: hidden, beforeResult: b.resultHidden ?? [Float](repeating: 0, count: hidden.count),
-                                         meanLogProbability: Float(step.meanLogProbability),
-                                         minLogProbability: Float(b.stepMinLogProbability),
-                                         resultLogProbability: b.resultTokens > 0 ? Float(b.resultLogProbability / Double(b.resultTokens)) : 0)
-        }
-        b.stepMinLogProbability = 0
-        b.sawEquals = false
-        b.awaitingResult = false
-        b.resultHidden = nil
-        b.resultLogProbability = 0
-        b.resultTokens = 0
+        step.features = b.features?.close(end: hidden, meanLogProbability: step.meanLogProbability)
         b.steps.append(step)
         b.nodes.append(node)
         // The step's last token is fed after this, at position `length`.
@@ -187,7 +161,8 @@ struct Rollout {
             accounting[p].tokensPrefilled += computed
             accounting[p].forwardSteps += 1
             accounting[p].peakKVBytes = max(accounting[p].peakKVBytes, policy.kvBytes(of: [s]))
-            return Branch(owner: p, sequence: s, logits: logits, sampler: Sampler(sampling), delimiter: StepDelimiter(delimiter))
+            return Branch(owner: p, sequence: s, logits: logits, sampler: Sampler(sampling), delimiter: StepDelimiter(delimiter),
+                          features: trackers[p])
         }
     }
 

@@ -131,7 +131,7 @@ public struct BeamSearch: Sendable {
                 .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
                 .prefix(c.n).map(\.element)
             rollout.accounting[p].seconds = seconds
-            return SearchResult(strategy: "beam", solutions: ranked, picks: SearchResult.picks(ranked, budgets: [ranked.count]),
+            return SearchResult(strategy: .beam, solutions: ranked, picks: SearchResult.picks(ranked, budgets: [ranked.count]),
                                 accounting: rollout.accounting[p], tree: rollout.trees[p])
         }
     }
@@ -202,7 +202,7 @@ public struct DVTS: Sendable {
             let solutions = rollout.finish(done[(p * subtrees)..<((p + 1) * subtrees)].compactMap { $0 }, scorer: problems[p].scorer,
                                            aggregation: c.aggregation)
             rollout.accounting[p].seconds = seconds
-            return SearchResult(strategy: "dvts", solutions: solutions, picks: SearchResult.picks(solutions, budgets: [solutions.count]),
+            return SearchResult(strategy: .dvts, solutions: solutions, picks: SearchResult.picks(solutions, budgets: [solutions.count]),
                                 accounting: rollout.accounting[p], tree: rollout.trees[p])
         }
     }
