@@ -15,7 +15,17 @@ let cpuFlags: [SwiftSetting] = targetCPU == "generic" ? [] : [.unsafeFlags(["-ta
 let hostHasAVX2 = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains(" avx2")) ?? false
 let avx2: [SwiftSetting] = targetCPU != "generic" && (targetCPU != "native" || hostHasAVX2)
     ? [.define("BANYAN_AVX2", .when(platforms: [.linux]))] : []
-let fast: [SwiftSetting] = cpuFlags + avx2 + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// vpdpbusd (u8×s8 dot products into Int32, one instruction where AVX2 needs two): AVX512-VNNI with VL
+// (Zen 4/5, recent Xeons) or AVX-VNNI. The instruction reaches Swift through CIntrinsics' wrappers.
+let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("flags") }
+    .map { Set($0.split(separator: " ").map(String.init)) } ?? []
+let vnni512 = targetCPU == "native" && flags.contains("avx512_vnni") && flags.contains("avx512vl")
+let avxVNNI = targetCPU == "native" && !vnni512 && flags.contains("avx_vnni")
+let vnniDefine = vnni512 ? "BANYAN_VNNI512" : avxVNNI ? "BANYAN_AVXVNNI" : nil
+let vnni: [SwiftSetting] = !avx2.isEmpty && vnniDefine != nil
+    ? [.define("BANYAN_VNNI", .when(platforms: [.linux])), .unsafeFlags(["-Xcc", "-D\(vnniDefine!)"])] : []
+let vnniC: [CSetting] = vnniDefine.map { [.define($0)] } ?? []
+let fast: [SwiftSetting] = cpuFlags + avx2 + vnni + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Banyan",
@@ -41,7 +51,8 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "BanyanWeights"),
-        .target(name: "BanyanKernels", dependencies: ["BanyanWeights", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "CIntrinsics", cSettings: vnniC),
+        .target(name: "BanyanKernels", dependencies: ["BanyanWeights", "COpenBLAS", "CIntrinsics"], swiftSettings: fast),
         .target(name: "BanyanTokenizer", dependencies: ["BanyanWeights"]),
         .target(name: "BanyanKV", swiftSettings: fast),
         .target(name: "BanyanModel", dependencies: ["BanyanWeights", "BanyanKernels", "BanyanKV"], swiftSettings: fast),

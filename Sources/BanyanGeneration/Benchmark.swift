@@ -15,6 +15,8 @@ public struct ThroughputReport: Sendable, Codable {
     public var decodeTokensPerSecond: Double
     /// `parallel` sequences forked from one prompt, advanced together one token each per step.
     public var parallelTokensPerSecond: Double
+    /// Every parallel width measured (the first is `parallel`): width → generated tokens per second.
+    public var parallelByWidth: [Int: Double] = [:]
 }
 
 public enum ThroughputBenchmark {
@@ -24,13 +26,17 @@ public enum ThroughputBenchmark {
     }
 
     /// Runs the workloads with fixed pseudo-random tokens (greedy over real logits would stop at EOS).
-    public static func run(model: LlamaModel, promptTokens: Int, generatedTokens: Int, parallel: Int, repeats: Int,
+    /// Runs the workloads: prompt processing of `promptTokens` in one step, generation of `generatedTokens`
+    /// one token per step, and for each width in `parallel`, that many sequences forked from the prompt
+    /// generating `generatedTokens` each in lockstep (llama-batched-bench -pps); medians over `repeats`.
+    public static func run(model: LlamaModel, promptTokens: Int, generatedTokens: Int, parallel widths: [Int], repeats: Int,
                            progress: (String) -> Void = { _ in }) throws -> ThroughputReport {
+        let parallel = widths.first ?? 0
         var random = SeededRandom(seed: 1)
         let vocab = UInt64(model.config.vocabularySize)
         func tokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(100 + random.next() % (vocab - 200)) } }
         let prompt = tokens(promptTokens)
-        var prefill: [Double] = [], decode: [Double] = [], batched: [Double] = []
+        var prefill: [Double] = [], decode: [Double] = [], batched: [Int: [Double]] = [:]
         for r in 0..<repeats {
             let engine = try Engine(model: model)
             let seq = engine.createSequence()
@@ -46,20 +52,23 @@ public enum ThroughputBenchmark {
             decode.append(Double(generatedTokens) / Date().timeIntervalSince(t0))
             try engine.free(single)
 
-            if parallel > 0 {
-                let forks = try engine.fork(seq, count: parallel)
+            for width in widths where width > 0 {
+                let forks = try engine.fork(seq, count: width)
                 t0 = Date()
                 for _ in 0..<generatedTokens {
-                    let step = tokens(parallel)
+                    let step = tokens(width)
                     _ = try engine.step(forks.enumerated().map { StepInput(sequence: $1, tokens: [step[$0]]) })
                 }
-                batched.append(Double(generatedTokens * parallel) / Date().timeIntervalSince(t0))
+                batched[width, default: []].append(Double(generatedTokens * width) / Date().timeIntervalSince(t0))
+                for f in forks { try engine.free(f) }
             }
-            progress(String(format: "run %d/%d: prefill %.1f, decode %.1f, parallel %.1f tok/s", r + 1, repeats,
-                            prefill.last!, decode.last!, batched.last ?? 0))
+            progress(String(format: "run %d/%d: prefill %.1f, decode %.1f tok/s", r + 1, repeats, prefill.last!, decode.last!)
+                     + widths.map { w in String(format: ", %d parallel %.1f tok/s", w, batched[w]?.last ?? 0) }.joined())
         }
-        return ThroughputReport(threads: model.pool.threadCount, promptTokens: promptTokens, generatedTokens: generatedTokens,
-                                parallel: parallel, repeats: repeats, prefillTokensPerSecond: median(prefill),
-                                decodeTokensPerSecond: median(decode), parallelTokensPerSecond: batched.isEmpty ? 0 : median(batched))
+        var report = ThroughputReport(threads: model.pool.threadCount, promptTokens: promptTokens, generatedTokens: generatedTokens,
+                                      parallel: parallel, repeats: repeats, prefillTokensPerSecond: median(prefill),
+                                      decodeTokensPerSecond: median(decode), parallelTokensPerSecond: batched[parallel].map(median) ?? 0)
+        report.parallelByWidth = batched.mapValues(median)
+        return report
     }
 }

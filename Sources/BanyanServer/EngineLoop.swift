@@ -345,6 +345,7 @@ final class EngineLoop: @unchecked Sendable {
         var c = r.choices[k]
         defer { r.choices[k] = c }
         let history = req.prompt + c.tokens
+        if req.ignoreEOS { for t in lm.tokenizer.tokenizer.endOfGeneration where Int(t) < c.logits.count { c.logits[Int(t)] = -.infinity } }
         let token = c.sampler.sample(c.logits[...], history: history)
         let now = ContinuousClock.now
         if !r.firstToken {

@@ -20,6 +20,8 @@ struct GenerationRequest: Sendable {
     /// Token-level beam search of width `bestOf` (vLLM's use_beam_search).
     var beamSearch: Bool
     var stop: [String]
+    /// Generate `maxTokens` whatever the model says (end-of-generation tokens are never sampled): for benchmarks.
+    var ignoreEOS: Bool
     /// Top log-probabilities per token (nil: none; 0: the chosen token's only).
     var logprobs: Int?
     var stream: Bool
@@ -129,6 +131,7 @@ struct GenerationRequest: Sendable {
         guard bestOf >= n else { throw .invalid("best_of (\(bestOf)) must be at least n (\(n))", param: "best_of") }
         let beam = try f.bool("use_beam_search") ?? false
         let stop = try f.strings("stop", limit: 4) ?? []
+        let ignoreEOS = try f.bool("ignore_eos") ?? false
         var logprobs: Int?
         switch kind {
         case .completion:
@@ -155,7 +158,7 @@ struct GenerationRequest: Sendable {
             throw .invalid("use_beam_search with width \(bestOf) needs \(2 * bestOf) sequences; this server runs \(configuration.parallel)", param: "n")
         }
         return GenerationRequest(kind: kind, model: modelName, prompt: prompt, question: question, maxTokens: maxTokens, sampling: sampling,
-                                 n: n, bestOf: bestOf, beamSearch: beam, stop: stop, logprobs: logprobs, stream: stream,
+                                 n: n, bestOf: bestOf, beamSearch: beam, stop: stop, ignoreEOS: ignoreEOS, logprobs: logprobs, stream: stream,
                                  includeUsage: includeUsage, search: search)
     }
 

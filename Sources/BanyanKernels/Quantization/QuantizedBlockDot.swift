@@ -2,6 +2,9 @@ import BanyanWeights
 #if BANYAN_AVX2 && arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
+#if BANYAN_VNNI && arch(x86_64)
+import CIntrinsics
+#endif
 
 /// A weight block format that multiplies against 8-bit activation blocks of 32.
 protocol Q8BlockFormat {
@@ -98,6 +101,18 @@ enum QuantizedBlockDot {
     @inline(__always)
     static func blockSumAVX2<F: Q8BlockFormat>(_: F.Type, _ w: SIMD16<Int16>, _ a: SIMD16<Int16>) -> SIMD8<Int32> {
         let wv = unsafeBitCast(w, to: __m256i.self), av = unsafeBitCast(a, to: __m256i.self)
+        #if BANYAN_VNNI
+        // vpdpbusd sums the same four products into each Int32 lane as maddubs + madd: identical sums, one instruction.
+        let zero = _mm256_setzero_si256()
+        switch F.integers {
+        case .unsignedNibbles:
+            return unsafeBitCast(banyan_dpbusd(zero, wv, av), to: SIMD8<Int32>.self)
+        case .offsetNibbles:
+            return unsafeBitCast(_mm256_sub_epi32(banyan_dpbusd(zero, wv, av), banyan_dpbusd(zero, _mm256_set1_epi8(8), av)), to: SIMD8<Int32>.self)
+        case .signedBytes:
+            return unsafeBitCast(banyan_dpbusd(zero, _mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv)), to: SIMD8<Int32>.self)
+        }
+        #else
         let pairs: __m256i
         switch F.integers {
         case .unsignedNibbles:
@@ -109,6 +124,7 @@ enum QuantizedBlockDot {
             pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(av, wv))
         }
         return unsafeBitCast(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)), to: SIMD8<Int32>.self)
+        #endif
     }
     #endif
 
@@ -193,6 +209,32 @@ enum QuantizedBlockDot {
     }
 
     static func supports(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_1 || type == .q8_0 }
+
+    /// The eight Int32 partial sums of one block (`weights`: the raw block bytes; `activations`: 32 int8
+    /// values) from the portable path and from the instructions this build uses (AVX2, or VNNI): for the
+    /// kernel tests, which check both against a scalar reference.
+    package static func blockSums(_ type: GGMLType, weights: [UInt8], activations: [Int8]) -> (portable: [Int32], native: [Int32]) {
+        func run<F: Q8BlockFormat>(_ f: F.Type) -> ([Int32], [Int32]) {
+            weights.withUnsafeBytes { w in
+                activations.withUnsafeBytes { a in
+                    let wv = F.unpack(w.baseAddress!).w, av = a.baseAddress!.loadUnaligned(as: SIMD16<Int16>.self)
+                    let portable = blockSumPortable(f, wv, av)
+                    #if BANYAN_AVX2 && arch(x86_64)
+                    let native = blockSumAVX2(f, wv, av)
+                    #else
+                    let native = portable
+                    #endif
+                    return ((0..<8).map { portable[$0] }, (0..<8).map { native[$0] })
+                }
+            }
+        }
+        switch type {
+        case .q4_0: return run(Q4_0Blocks.self)
+        case .q4_1: return run(Q4_1Blocks.self)
+        case .q8_0: return run(Q8_0Blocks.self)
+        default: preconditionFailure("no 8-bit-activation block kernel for \(type)")
+        }
+    }
 
     /// `y[r·stride + o]` for o in `outputs`, r in `rows`; `type` must be supported.
     static func tile(_ type: GGMLType, weights base: UnsafeRawPointer, rowBytes: Int, outputs: Range<Int>,
