@@ -21,7 +21,7 @@ bin=$(bash tools/llamacpp_build.sh llama-bench llama-batched-bench)
 model=$(.build/release/banyan fetch-model 2>/dev/null | tail -1)
 [ -f "$model" ] || { echo "bench: cannot find the default model (run tools/setup.sh)" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; banyan kernels: $(.build/release/banyan bench --help | sed -n 's/.*kernels: \(.*\)$/\1/p' | head -1)"
+echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 .build/release/banyan bench --prompt-tokens 8 --gen-tokens 2 --parallel 0 --repeats 1 --json 2>/dev/null | python3 -c 'import json,sys; print("banyan kernel path:", json.load(sys.stdin)["kernels"])'
 for t in "${threads[@]}"; do
     lpp=(); ltg=(); lnp=(); bpp=(); btg=(); bnp=()

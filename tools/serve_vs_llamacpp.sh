@@ -29,7 +29,7 @@ run() { # name command…
     python3 tools/serve_bench.py --url "http://127.0.0.1:$port" --clients 1,4,16 --requests "$requests" --max-tokens 128 --json > "$out/$name.json"
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; banyan kernels: $(.build/release/banyan inspect 2>/dev/null | sed -n 's/^kernels: //p')" >&2
+echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" >&2
 for r in $(seq "$rounds"); do
     echo "round $r/$rounds: llama-server" >&2
     run "llama-$r" "$bin/llama-server" -m "$model" -t "$threads" --parallel 16 -c $((16 * 2048)) --host 127.0.0.1 --port "$port" -kvu

@@ -85,6 +85,42 @@ import Testing
         }
     }
 
+    /// Weights repacked into 8-row groups (the kernels' layout on AVX2 and VNNI builds) against the same
+    /// double-precision reference, and a row's result whatever runs beside it, bitwise.
+    @Test(arguments: [GGMLType.q4_1, .q8_0])
+    func packedMatmulMatchesTheReference(type: GGMLType) throws {
+        var random = SeededRandom(seed: 43)
+        let inputs = 96, outputs = 40
+        let raw = Self.randomMatrix(type, rows: outputs, inputs: inputs, random: &random)
+        let w = PackedQuantDot.pack(raw)
+        guard PackedQuantDot.supports(raw) else {
+            #expect(w.packed == nil, "\(KernelPath.current): no repacked kernels in this build, nothing packed")
+            return
+        }
+        #expect(w.packed != nil)
+        let pool = ThreadPool(threads: 2)
+        for rows in [1, 2, 3, 4, 5, 9, 17] {
+            let x = (0..<(rows * inputs)).map { _ in Float(Int(random.next() % 2001) - 1000) / 500 }
+            var y = [Float](repeating: .nan, count: rows * outputs)
+            x.withUnsafeBufferPointer { xb in
+                y.withUnsafeMutableBufferPointer { MatMul.linear(xb.baseAddress!, rows: rows, weight: w, $0.baseAddress!, pool: pool) }
+            }
+            let want = Self.reference(raw, x, rows: rows, inputs: inputs)
+            let scale = want.map(abs).max()!
+            let worst = zip(y, want).map { abs(Double($0) - $1) }.max()!
+            #expect(worst <= 1e-5 * scale, "packed \(type), \(rows) rows: worst |Δ| \(worst) of \(scale)")
+            for r in [0, rows - 1] {
+                var alone = [Float](repeating: 0, count: outputs)
+                x.withUnsafeBufferPointer { xb in
+                    alone.withUnsafeMutableBufferPointer {
+                        MatMul.linear(xb.baseAddress! + r * inputs, rows: 1, weight: w, $0.baseAddress!, pool: pool)
+                    }
+                }
+                #expect(Array(y[(r * outputs)..<((r + 1) * outputs)]) == alone, "packed \(type): row \(r) of \(rows) equals it alone, bitwise")
+            }
+        }
+    }
+
     @Test func vectorExpMatchesLibm() throws {
         var worst: Float = 0
         var x: Float = -87.3

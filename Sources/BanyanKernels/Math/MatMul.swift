@@ -27,20 +27,30 @@ public enum MatMul {
         }
         let xq = QuantizedActivations(x, rows: rows, width: inputs)
         defer { xq.free() }
-        // Tiles of 8 to 64 rows, about eight per thread, never straddling two weights.
+        // Tiles of 8 to 64 rows (whole 8-row groups, for repacked weights), about eight per thread, never
+        // straddling two weights.
         let total = weights.reduce(0) { $0 + $1.rowCount }
-        let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount)))
-        struct Tile { let type: GGMLType; let base: UnsafeRawPointer; let rowBytes: Int; let outputs: Range<Int>
-                      let y: UnsafeMutablePointer<Float>; let stride: Int }
+        let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount))) / 8 * 8
+        struct Tile { let type: GGMLType; let base: UnsafeRawPointer; let packed: UnsafeRawPointer?; let rowBytes: Int
+                      let outputs: Range<Int>; let y: UnsafeMutablePointer<Float>; let stride: Int }
         var tiles: [Tile] = []
         for (w, y) in zip(weights, ys) {
             let (type, base, rowBytes, count) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
+            let packed = w.packed.map { UnsafeRawPointer($0.baseAddress) }
             for lo in stride(from: 0, to: count, by: tileRows) {
-                tiles.append(Tile(type: type, base: base, rowBytes: rowBytes, outputs: lo..<min(lo + tileRows, count), y: y, stride: count))
+                tiles.append(Tile(type: type, base: base, packed: packed, rowBytes: rowBytes, outputs: lo..<min(lo + tileRows, count),
+                                  y: y, stride: count))
             }
         }
         pool.parallelFor(tiles.count) { t in
             let tile = tiles[t]
+            #if BANYAN_AVX2 && arch(x86_64)
+            if let packed = tile.packed {
+                PackedQuantDot.tile(tile.type, packed: packed, inputs: inputs, outputs: tile.outputs, xq, rows: 0..<rows, into: tile.y,
+                                    stride: tile.stride)
+                return
+            }
+            #endif
             QuantizedBlockDot.tile(tile.type, weights: tile.base, rowBytes: tile.rowBytes, outputs: tile.outputs, xq, rows: 0..<rows,
                                    into: tile.y, stride: tile.stride)
         }

@@ -51,19 +51,22 @@ public struct LlamaWeights: Sendable {
         tokenEmbedding = try matrix("token_embd.weight", inputs: e, outputs: c.vocabularySize)
         layers = try (0..<c.layerCount).map { (l: Int) throws(ModelLoadError) -> LayerWeights in
             let p = "blk.\(l)."
+            // Matrices the kernels multiply are repacked into 8-row groups where they can be (PackedQuantDot).
+            let pack = PackedQuantDot.pack
             return LayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", e),
-                query: try matrix(p + "attn_q.weight", inputs: e, outputs: c.queryWidth),
-                key: try matrix(p + "attn_k.weight", inputs: e, outputs: c.kvWidth),
-                value: try matrix(p + "attn_v.weight", inputs: e, outputs: c.kvWidth),
-                attentionOutput: try matrix(p + "attn_output.weight", inputs: c.queryWidth, outputs: e),
+                query: pack(try matrix(p + "attn_q.weight", inputs: e, outputs: c.queryWidth)),
+                key: pack(try matrix(p + "attn_k.weight", inputs: e, outputs: c.kvWidth)),
+                value: pack(try matrix(p + "attn_v.weight", inputs: e, outputs: c.kvWidth)),
+                attentionOutput: pack(try matrix(p + "attn_output.weight", inputs: c.queryWidth, outputs: e)),
                 feedForwardNorm: try vector(p + "ffn_norm.weight", e),
-                gate: try matrix(p + "ffn_gate.weight", inputs: e, outputs: c.feedForwardWidth),
-                up: try matrix(p + "ffn_up.weight", inputs: e, outputs: c.feedForwardWidth),
-                down: try matrix(p + "ffn_down.weight", inputs: c.feedForwardWidth, outputs: e))
+                gate: pack(try matrix(p + "ffn_gate.weight", inputs: e, outputs: c.feedForwardWidth)),
+                up: pack(try matrix(p + "ffn_up.weight", inputs: e, outputs: c.feedForwardWidth)),
+                down: pack(try matrix(p + "ffn_down.weight", inputs: c.feedForwardWidth, outputs: e)))
         }
         outputNorm = try vector("output_norm.weight", e)
-        output = lookup("output.weight") == nil ? tokenEmbedding : try matrix("output.weight", inputs: e, outputs: c.vocabularySize)
+        // The embedding is read a row at a time from the mapping; the output layer (the embedding itself when tied) is repacked.
+        output = PackedQuantDot.pack(lookup("output.weight") == nil ? tokenEmbedding : try matrix("output.weight", inputs: e, outputs: c.vocabularySize))
         self.ropeLayout = ropeLayout
     }
 

@@ -1,0 +1,129 @@
+import BanyanWeights
+import Foundation
+#if BANYAN_AVX2 && arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+#if BANYAN_VNNI && arch(x86_64)
+import CIntrinsics
+#endif
+
+/// Q4_1 and Q8_0 weights repacked at load into groups of 8 rows, so one 256-bit instruction works on 4
+/// elements of 8 rows at once (llama.cpp's repack / tinyBLAS layout): per block of 32 elements, the 8 rows'
+/// fp16 scales (and Q4_1 minimums) side by side, then the quants as 32-byte chunks whose Int32 lane r holds
+/// 4 bytes of row r. Each activation block's 4-byte groups are broadcast once and meet all 8 rows; the 8
+/// scales convert in one instruction. Per row and block the integer sum is exact, then
+/// `acc += Float(Σ) · (d·xd) (+ m·xs)`, the same instructions for every activation row whatever the batch.
+public enum PackedQuantDot {
+    public static let groupRows = 8
+
+    /// Whether `view` can be repacked (and this build has the kernels): Q4_1 or Q8_0, rows a multiple of 8.
+    public static func supports(_ view: TensorView) -> Bool {
+        #if BANYAN_AVX2 && arch(x86_64)
+        return (view.type == .q4_1 || view.type == .q8_0) && view.rowCount % groupRows == 0 && view.rowLength % 32 == 0
+            && ProcessInfo.processInfo.environment["BANYAN_NO_REPACK"] == nil
+        #else
+        return false
+        #endif
+    }
+
+    /// The view with its weights repacked beside the mapping (the mapping is not touched).
+    public static func pack(_ view: TensorView) -> TensorView {
+        guard supports(view) else { return view }
+        let blocks = view.rowLength / 32
+        let source = view.baseAddress, rowBytes = view.rowBytes
+        let packed = PackedRows(groupRows: groupRows, byteCount: view.rowCount * rowBytes)
+        let out = packed.baseAddress
+        let q41 = view.type == .q4_1
+        let blockBytes = q41 ? 20 : 34, headerBytes = q41 ? 32 : 16, chunks = q41 ? 4 : 8, quantOffset = q41 ? 4 : 2
+        for g in 0..<(view.rowCount / groupRows) {
+            for b in 0..<blocks {
+                let dst = out + (g * blocks + b) * groupRows * blockBytes
+                for r in 0..<groupRows {
+                    let src = source + (g * groupRows + r) * rowBytes + b * blockBytes
+                    (dst + 2 * r).copyMemory(from: src, byteCount: 2)                       // d
+                    if q41 { (dst + 16 + 2 * r).copyMemory(from: src + 2, byteCount: 2) }    // m
+                    for c in 0..<chunks {
+                        (dst + headerBytes + 32 * c + 4 * r).copyMemory(from: src + quantOffset + 4 * c, byteCount: 4)
+                    }
+                }
+            }
+        }
+        var v = view
+        v.packed = packed
+        return v
+    }
+
+    #if BANYAN_AVX2 && arch(x86_64)
+    /// Σ over 4-byte groups of u8·s8 products into Int32 lanes: vpdpbusd, or maddubs + madd (same sums).
+    @inline(__always)
+    static func dot(_ acc: __m256i, _ u8: __m256i, _ s8: __m256i) -> __m256i {
+        #if BANYAN_VNNI
+        return banyan_dpbusd(acc, u8, s8)
+        #else
+        return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1)))
+        #endif
+    }
+
+    @inline(__always)
+    static func broadcast(_ p: UnsafeRawPointer) -> __m256i { _mm256_set1_epi32(p.loadUnaligned(as: Int32.self)) }
+
+    /// One block of one 8-row group against one activation row: the 8 rows' exact integer sums. Four
+    /// independent chains of multiply-adds (each instruction waits on the one before in its chain), added
+    /// at the end: integers, so the sums are the same however they are grouped.
+    @inline(__always)
+    static func q41Sums(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, mask: __m256i) -> __m256i {
+        let zero = _mm256_setzero_si256()
+        var s0 = zero, s1 = zero, s2 = zero, s3 = zero
+        for c in stride(from: 0, to: 4, by: 2) {
+            let q0 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 64 + 32 * c).loadUnaligned(as: __m256i.self)
+            s0 = dot(s0, _mm256_and_si256(q0, mask), broadcast(a + 4 * c))
+            s1 = dot(s1, _mm256_and_si256(_mm256_srli_epi16(q0, 4), mask), broadcast(a + 16 + 4 * c))
+            s2 = dot(s2, _mm256_and_si256(q1, mask), broadcast(a + 4 * c + 4))
+            s3 = dot(s3, _mm256_and_si256(_mm256_srli_epi16(q1, 4), mask), broadcast(a + 20 + 4 * c))
+        }
+        return _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3))
+    }
+
+    @inline(__always)
+    static func q80Sums(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer) -> __m256i {
+        let zero = _mm256_setzero_si256()
+        var s = (zero, zero, zero, zero)
+        @inline(__always) func step(_ c: Int, _ acc: inout __m256i) {
+            let q = (w + 16 + 32 * c).loadUnaligned(as: __m256i.self)
+            acc = dot(acc, _mm256_sign_epi8(q, q), _mm256_sign_epi8(broadcast(a + 4 * c), q))
+        }
+        for c in stride(from: 0, to: 8, by: 4) { step(c, &s.0); step(c + 1, &s.1); step(c + 2, &s.2); step(c + 3, &s.3) }
+        return _mm256_add_epi32(_mm256_add_epi32(s.0, s.1), _mm256_add_epi32(s.2, s.3))
+    }
+
+    /// Outputs `outputs` (a range of whole groups) for every activation row in `rows`.
+    @inline(never)
+    static func tile(_ type: GGMLType, packed base: UnsafeRawPointer, inputs: Int, outputs: Range<Int>, _ x: QuantizedActivations,
+                     rows: Range<Int>, into y: UnsafeMutablePointer<Float>, stride: Int) {
+        let blocks = inputs / 32
+        let q41 = type == .q4_1
+        let blockBytes = (q41 ? 20 : 34) * groupRows
+        let mask = _mm256_set1_epi8(0x0F)
+        for o in Swift.stride(from: outputs.lowerBound, to: outputs.upperBound, by: groupRows) {
+            let group = base + (o / groupRows) * blocks * blockBytes
+            for r in rows {
+                let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks
+                // Even and odd blocks in two accumulators, so consecutive blocks' FMAs do not wait on each other.
+                var acc = (_mm256_setzero_ps(), _mm256_setzero_ps())
+                @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
+                    let w = group + b * blockBytes
+                    let d = _mm256_cvtph_ps(w.loadUnaligned(as: __m128i.self))
+                    let sums = q41 ? q41Sums(w, a + 32 * b, mask: mask) : q80Sums(w, a + 32 * b)
+                    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(d, _mm256_set1_ps(xd[b])), acc)
+                    if q41 { acc = _mm256_fmadd_ps(_mm256_cvtph_ps((w + 16).loadUnaligned(as: __m128i.self)), _mm256_set1_ps(xs[b]), acc) }
+                }
+                var b = 0
+                while b + 2 <= blocks { block(b, &acc.0); block(b + 1, &acc.1); b += 2 }
+                if b < blocks { block(b, &acc.0) }
+                let out = unsafeBitCast(_mm256_add_ps(acc.0, acc.1), to: SIMD8<Float>.self)
+                for k in 0..<groupRows { y[r * stride + o + k] = out[k] }
+            }
+        }
+    }
+    #endif
+}
