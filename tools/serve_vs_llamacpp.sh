@@ -26,7 +26,7 @@ run() { # name command…
     "$@" > "$out/$name.log" 2>&1 &
     local pid=$!
     wait_healthy
-    python3 tools/serve_bench.py --url "http://127.0.0.1:$port" --clients 1,4,16 --requests "$requests" --max-tokens 128 --json > "$out/$name.json"
+    python3 tools/serve_bench.py --url "http://127.0.0.1:$port" --clients 1,4,8,16 --requests "$requests" --max-tokens 128 --json > "$out/$name.json"
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" >&2

@@ -46,6 +46,24 @@ public struct KVWorkloadReport: Sendable, Codable {
 
     public var attentionSpeedup: Double { attentionMillisecondsPerSequence / attentionMillisecondsSharedPrefix }
 
+    /// The report as `banyan kv` prints it.
+    public var summary: String {
+        func mib(_ b: Int) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
+        var lines = ["KV cache: \(elementType.rawValue), page size \(pageSize), \(threads) thread(s)",
+                     String(format: "fork of a %d-token sequence: %.3f µs median, %d KV bytes copied", promptTokens, forkMicrosecondsMedian, forkBytesCopied)]
+        for c in forkCost { lines.append(String(format: "  fork at %6d tokens (%4d pages): %.3f µs", c.tokens, c.pages, c.microsecondsMedian)) }
+        lines.append("after forking into \(forks): \(mib(kvBytesAfterFork)) physical vs \(mib(kvBytesIndependentAfterFork)) independent "
+                     + String(format: "(1/%.1f)", Double(kvBytesIndependentAfterFork) / Double(kvBytesAfterFork)))
+        lines.append("after \(generatedTokens) tokens each: peak \(mib(kvBytesSharedRun)) physical vs \(mib(kvBytesIndependent)) independent "
+                     + String(format: "(1/%.1f), sharing ratio %.2f", Double(kvBytesIndependent) / Double(kvBytesSharedRun), sharingRatioAtEnd))
+        lines.append("copy-on-write: \(copyOnWriteCopies) pages, \(mib(copyOnWriteBytes))")
+        lines.append(String(format: "%d sequences sampled together: %.1f tok/s", forks, parallelTokensPerSecond))
+        lines.append(String(format: "attention per decode step at %d + 64 tokens × %d: per-sequence %.2f ms, shared-prefix %.2f ms (%.2f×); whole step %.1f → %.1f ms (%.2f×)",
+                            promptTokens, forks, attentionMillisecondsPerSequence, attentionMillisecondsSharedPrefix, attentionSpeedup,
+                            stepMillisecondsPerSequence, stepMillisecondsSharedPrefix, stepSpeedup))
+        return lines.joined(separator: "\n")
+    }
+
     /// The report as `banyan kv --json` prints it.
     public var jsonObject: [String: Any] {
         ["fork_us_median": forkMicrosecondsMedian, "fork_bytes_copied": forkBytesCopied,

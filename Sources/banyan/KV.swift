@@ -56,21 +56,7 @@ struct KV: ParsableCommand {
             try Terminal.json(r.jsonObject)
             return
         }
-        func mib(_ b: Int) -> String { String(format: "%.1f MiB", Double(b) / 1_048_576) }
-        print("KV cache: \(r.elementType.rawValue), page size \(r.pageSize), \(r.threads) thread(s)")
-        print(String(format: "fork of a %d-token sequence: %.3f µs median, %d KV bytes copied", r.promptTokens, r.forkMicrosecondsMedian, r.forkBytesCopied))
-        for c in r.forkCost {
-            print(String(format: "  fork at %6d tokens (%4d pages): %.3f µs", c.tokens, c.pages, c.microsecondsMedian))
-        }
-        print("after forking into \(r.forks): \(mib(r.kvBytesAfterFork)) physical vs \(mib(r.kvBytesIndependentAfterFork)) independent "
-              + String(format: "(1/%.1f)", Double(r.kvBytesIndependentAfterFork) / Double(r.kvBytesAfterFork)))
-        print("after \(r.generatedTokens) tokens each: peak \(mib(r.kvBytesSharedRun)) physical vs \(mib(r.kvBytesIndependent)) independent "
-              + String(format: "(1/%.1f), sharing ratio %.2f", Double(r.kvBytesIndependent) / Double(r.kvBytesSharedRun), r.sharingRatioAtEnd))
-        print("copy-on-write: \(r.copyOnWriteCopies) pages, \(mib(r.copyOnWriteBytes))")
-        print(String(format: "%d sequences sampled together: %.1f tok/s", r.forks, r.parallelTokensPerSecond))
-        print(String(format: "attention per decode step at %d + 64 tokens × %d: per-sequence %.2f ms, shared-prefix %.2f ms (%.2f×); whole step %.1f → %.1f ms (%.2f×)",
-                     r.promptTokens, r.forks, r.attentionMillisecondsPerSequence, r.attentionMillisecondsSharedPrefix, r.attentionSpeedup,
-                     r.stepMillisecondsPerSequence, r.stepMillisecondsSharedPrefix, r.stepSpeedup))
+        print(r.summary)
     }
 }
 

@@ -73,55 +73,31 @@ struct TrainPRM: ParsableCommand {
         }
         let cut = Int(Double(problems.count) * (1 - holdout))
         let train = examples.filter { $0.problem < cut }, test = examples.filter { $0.problem >= cut }
-        let steps = train.reduce(0) { $0 + $1.features.count }
-        Terminal.status("\(train.count) training solutions (\(steps) steps) from \(cut) problems; \(test.count) held out from \(problems.count - cut)")
-
-        var settings = PRMTraining.Settings()
-        settings.hiddenUnits = hidden
-        settings.epochs = epochs
-        settings.l2 = l2
-        settings.seed = seed
-        let x = train.flatMap(\.features)
-        var report: [String: Any] = ["train_solutions": train.count, "train_steps": steps, "heldout_solutions": test.count,
-                                     "heldout_steps": test.reduce(0) { $0 + $1.features.count },
-                                     "step_label_positive_rate": Double(train.flatMap(\.exact).filter { $0 }.count) / Double(max(1, steps))]
-        var heads: [PRMLabelKind: PRMHead] = [:]
-        let hasMonteCarlo = !train.isEmpty && train.allSatisfy { $0.monteCarlo != nil }
-        if labels == .mc && !hasMonteCarlo { throw CLIError.invalid("these examples have no Monte-Carlo labels; sample them with --rollouts K") }
-        for kind in PRMLabelKind.allCases {
-            guard let y = kind.targets(train) else { continue }
-            let t0 = MonotonicClock.seconds()
-            let head = PRMTraining.fit(x, y, settings: settings, metadata: [
-                "model_sha256": hash, "layer": "final hidden state (after the output norm)",
-                "features": "hidden at step end, hidden after '=', mean/min/result token log-probability",
-                "labels": kind.rawValue, "dataset": dataset, "hidden_units": String(hidden), "banyan": "train-prm",
-            ])
-            heads[kind] = head
-            let m = PRMMeasurement(test, head: head)
-            report["\(kind.rawValue)_labels"] = m.json.merging(["train_seconds": MonotonicClock.seconds() - t0]) { a, _ in a }
-            print(String(format: "head on %@ labels: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f (%.1f s)", kind.rawValue,
-                         m.stepAUROC, m.solutionAUROC, m.calibrationError, MonotonicClock.seconds() - t0))
+        Terminal.status("\(train.count) training solutions from \(cut) problems; \(test.count) held out from \(problems.count - cut)")
+        if labels == .mc && !(!train.isEmpty && train.allSatisfy { $0.monteCarlo != nil }) {
+            throw CLIError.invalid("these examples have no Monte-Carlo labels; sample them with --rollouts K")
         }
-        // Baselines on the same held-out steps.
-        let likelihood = PRMMeasurement(test) { e in e.meanLogProbability.map { Foundation.exp($0) } }
-        let checker = PRMMeasurement(test) { e in e.checker.map { $0 ? 1 : 0 } }
-        report["likelihood"] = likelihood.json
-        if test.allSatisfy({ $0.monteCarlo != nil }) && !test.isEmpty {
-            // How well the rollout estimate itself tracks the exact labels (what the mc head learns from).
-            let mc = PRMMeasurement(test) { $0.monteCarlo! }
-            report["monte_carlo_labels"] = mc.json
+        var settings = PRMTraining.Settings()
+        (settings.hiddenUnits, settings.epochs, settings.l2, settings.seed) = (hidden, epochs, l2, seed)
+        let c = PRMComparison(train: train, test: test, settings: settings) { kind in
+            ["model_sha256": hash, "layer": "final hidden state (after the output norm)", "labels": kind.rawValue, "dataset": dataset,
+             "features": "hidden at step end, hidden after '=', mean/min/result token log-probability", "hidden_units": String(hidden),
+             "banyan": "train-prm"]
+        }
+        for (kind, m) in c.measured.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            print(String(format: "head on %@ labels: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f (%.1f s)", kind.rawValue,
+                         m.stepAUROC, m.solutionAUROC, m.calibrationError, c.trainSeconds[kind] ?? 0))
+        }
+        if let mc = c.monteCarlo {
             print(String(format: "Monte-Carlo labels themselves (%d rollouts): step AUROC %.3f against the exact labels", rollouts, mc.stepAUROC))
         }
-        report["arithmetic_checker"] = checker.json
-        print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f", likelihood.stepAUROC, likelihood.solutionAUROC))
-        print(String(format: "arithmetic checker (each line adds up): step AUROC %.3f, solution AUROC %.3f", checker.stepAUROC, checker.solutionAUROC))
-        var head = heads[labels]!
-        for (k, v) in (report["\(labels.rawValue)_labels"] as? [String: Any] ?? [:]) where !(v is [Any]) {
-            head.metadata["heldout_\(k)"] = "\(v)"
-        }
+        print(String(format: "likelihood (mean token probability): step AUROC %.3f, solution AUROC %.3f", c.likelihood.stepAUROC, c.likelihood.solutionAUROC))
+        print(String(format: "arithmetic checker (each line adds up): step AUROC %.3f, solution AUROC %.3f", c.checker.stepAUROC, c.checker.solutionAUROC))
+        var head = c.heads[labels]!
+        for (k, v) in c.measured[labels]!.json where !(v is [Any]) { head.metadata["heldout_\(k)"] = "\(v)" }
         try head.write(to: out)
         print("wrote the head trained on \(labels.rawValue) labels to \(out)")
-        if json { try Terminal.json(report) }
+        if json { try Terminal.json(c.jsonObject) }
     }
 }
 

@@ -58,3 +58,46 @@ public struct PRMMeasurement: Sendable {
          "calibration": calibration.map { [$0.predicted, $0.observed, Double($0.count)] }]
     }
 }
+
+/// A head trained on each kind of label the examples carry, each measured on the held-out examples beside
+/// two baselines that need no training (mean token probability, the arithmetic checker) and, when the
+/// examples have them, the Monte-Carlo labels themselves: what `banyan train-prm` reports.
+public struct PRMComparison {
+    public var heads: [PRMLabelKind: PRMHead] = [:]
+    public var measured: [PRMLabelKind: PRMMeasurement] = [:]
+    public var trainSeconds: [PRMLabelKind: Double] = [:]
+    public let likelihood: PRMMeasurement
+    public let checker: PRMMeasurement
+    public let monteCarlo: PRMMeasurement?
+    public let train: [PRMExample]
+    public let test: [PRMExample]
+
+    public init(train: [PRMExample], test: [PRMExample], settings: PRMTraining.Settings, metadata: (PRMLabelKind) -> [String: String]) {
+        self.train = train
+        self.test = test
+        let x = train.flatMap(\.features)
+        for kind in PRMLabelKind.allCases {
+            guard let y = kind.targets(train), !y.isEmpty else { continue }
+            let t0 = Date()
+            let head = PRMTraining.fit(x, y, settings: settings, metadata: metadata(kind))
+            heads[kind] = head
+            measured[kind] = PRMMeasurement(test, head: head)
+            trainSeconds[kind] = Date().timeIntervalSince(t0)
+        }
+        likelihood = PRMMeasurement(test) { e in e.meanLogProbability.map { Foundation.exp($0) } }
+        checker = PRMMeasurement(test) { e in e.checker.map { $0 ? 1 : 0 } }
+        monteCarlo = !test.isEmpty && test.allSatisfy({ $0.monteCarlo != nil }) ? PRMMeasurement(test) { $0.monteCarlo! } : nil
+    }
+
+    /// The JSON report's fields.
+    public var jsonObject: [String: Any] {
+        let steps = train.reduce(0) { $0 + $1.features.count }
+        var report: [String: Any] = ["train_solutions": train.count, "train_steps": steps, "heldout_solutions": test.count,
+                                     "heldout_steps": test.reduce(0) { $0 + $1.features.count },
+                                     "step_label_positive_rate": Double(train.flatMap(\.exact).filter { $0 }.count) / Double(max(1, steps)),
+                                     "likelihood": likelihood.json, "arithmetic_checker": checker.json]
+        for (kind, m) in measured { report["\(kind.rawValue)_labels"] = m.json.merging(["train_seconds": trainSeconds[kind] ?? 0]) { a, _ in a } }
+        if let monteCarlo { report["monte_carlo_labels"] = monteCarlo.json }
+        return report
+    }
+}
