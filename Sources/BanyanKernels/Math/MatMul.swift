@@ -1,6 +1,17 @@
 import BanyanWeights
 import COpenBLAS
 
+/// One tile of a multi-weight product: output rows `outputs` of one weight.
+struct MatMulTile {
+    let type: GGMLType
+    let base: UnsafeRawPointer
+    let packed: UnsafeRawPointer?
+    let rowBytes: Int
+    let outputs: Range<Int>
+    let y: UnsafeMutablePointer<Float>
+    let stride: Int
+}
+
 /// y = x · Wᵀ for a weight stored as ggml rows (`[inputs, outputs]`, each output's row contiguous),
 /// with `x` holding `rows` activation rows of `inputs` floats.
 ///
@@ -17,53 +28,59 @@ public enum MatMul {
 
     /// Several products of the same input (Q, K and V; gate and up) in one pass: the activations are
     /// quantized once and all weights' rows share one balanced set of tiles, one pool dispatch.
+    /// With a `workspace`, nothing is allocated: the quantized activations and the tile list reuse its buffers.
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weights: [TensorView], _ ys: [UnsafeMutablePointer<Float>],
-                              pool: ThreadPool, quantizeActivations: Bool = true) {
+                              pool: ThreadPool, quantizeActivations: Bool = true, workspace: MatMulWorkspace? = nil) {
         let inputs = weights[0].rowLength
         guard quantizeActivations, inputs % 32 == 0,
               weights.allSatisfy({ $0.rowLength == inputs && QuantizedBlockDot.supports($0.type) }) else {
             for (w, y) in zip(weights, ys) { linear(x, rows: rows, weight: w, y, pool: pool, quantizeActivations: quantizeActivations) }
             return
         }
-        let xq = QuantizedActivations(x, rows: rows, width: inputs)
-        defer { xq.free() }
+        let space = workspace ?? MatMulWorkspace()
+        let xq = space.quantize(x, rows: rows, width: inputs)
         // Tiles of 8 to 64 rows (whole 8-row groups, for repacked weights), about eight per thread, never
         // straddling two weights.
         let total = weights.reduce(0) { $0 + $1.rowCount }
         let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount))) / 8 * 8
-        struct Tile { let type: GGMLType; let base: UnsafeRawPointer; let packed: UnsafeRawPointer?; let rowBytes: Int
-                      let outputs: Range<Int>; let y: UnsafeMutablePointer<Float>; let stride: Int }
-        var tiles: [Tile] = []
+        space.tiles.removeAll(keepingCapacity: true)
         for (w, y) in zip(weights, ys) {
             let (type, base, rowBytes, count) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
             let packed = w.packed.map { UnsafeRawPointer($0.baseAddress) }
             for lo in stride(from: 0, to: count, by: tileRows) {
-                tiles.append(Tile(type: type, base: base, packed: packed, rowBytes: rowBytes, outputs: lo..<min(lo + tileRows, count),
-                                  y: y, stride: count))
+                space.tiles.append(MatMulTile(type: type, base: base, packed: packed, rowBytes: rowBytes,
+                                              outputs: lo..<min(lo + tileRows, count), y: y, stride: count))
             }
         }
-        pool.parallelFor(tiles.count) { t in
-            let tile = tiles[t]
-            #if BANYAN_AVX2 && arch(x86_64)
-            if let packed = tile.packed {
-                PackedQuantDot.tile(tile.type, packed: packed, inputs: inputs, outputs: tile.outputs, xq, rows: 0..<rows, into: tile.y,
-                                    stride: tile.stride)
-                return
+        space.tiles.withUnsafeBufferPointer { tiles in
+            pool.parallelFor(tiles.count) { t in
+                run(tiles[t], xq, rows: rows, inputs: inputs)
             }
-            #endif
-            QuantizedBlockDot.tile(tile.type, weights: tile.base, rowBytes: tile.rowBytes, outputs: tile.outputs, xq, rows: 0..<rows,
-                                   into: tile.y, stride: tile.stride)
         }
     }
 
+    @inline(__always)
+    private static func run(_ tile: MatMulTile, _ xq: QuantizedActivations, rows: Int, inputs: Int) {
+        #if BANYAN_AVX2 && arch(x86_64)
+        if let packed = tile.packed {
+            PackedQuantDot.tile(tile.type, packed: packed, inputs: inputs, outputs: tile.outputs, xq, rows: 0..<rows, into: tile.y,
+                                stride: tile.stride)
+            return
+        }
+        #endif
+        QuantizedBlockDot.tile(tile.type, weights: tile.base, rowBytes: tile.rowBytes, outputs: tile.outputs, xq, rows: 0..<rows,
+                               into: tile.y, stride: tile.stride)
+    }
+
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
-                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true) {
+                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true,
+                              workspace: MatMulWorkspace? = nil) {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
         let type = weight.type
         if quantizeActivations && QuantizedBlockDot.supports(type) && inputs % 32 == 0 {
-            linear(x, rows: rows, weights: [weight], [y], pool: pool, quantizeActivations: true)
+            linear(x, rows: rows, weights: [weight], [y], pool: pool, quantizeActivations: true, workspace: workspace)
             return
         }
         // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.

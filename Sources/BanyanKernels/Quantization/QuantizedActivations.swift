@@ -16,15 +16,22 @@ public struct QuantizedActivations {
     /// Per block: the exact integer Σq (K-quant minimums meet it).
     public let sums: UnsafeMutablePointer<Int32>
 
+    /// Quantizes `rows × width` floats into fresh buffers; `free()` releases them.
     public init(_ x: UnsafePointer<Float>, rows: Int, width: Int) {
         precondition(width % 32 == 0, "quantized activations need a width that is a multiple of 32")
-        self.rows = rows
-        self.width = width
-        blocksPerRow = width / 32
-        q = .allocate(capacity: rows * width)
-        d = .allocate(capacity: rows * blocksPerRow)
-        s = .allocate(capacity: rows * blocksPerRow)
-        sums = .allocate(capacity: rows * blocksPerRow)
+        let blocks = rows * width / 32
+        self.init(rows: rows, width: width, q: .allocate(capacity: rows * width), d: .allocate(capacity: blocks),
+                  s: .allocate(capacity: blocks), sums: .allocate(capacity: blocks))
+        fill(from: x)
+    }
+
+    init(rows: Int, width: Int, q: UnsafeMutablePointer<Int8>, d: UnsafeMutablePointer<Float>, s: UnsafeMutablePointer<Float>,
+         sums: UnsafeMutablePointer<Int32>) {
+        (self.rows, self.width, blocksPerRow) = (rows, width, width / 32)
+        (self.q, self.d, self.s, self.sums) = (q, d, s, sums)
+    }
+
+    func fill(from x: UnsafePointer<Float>) {
         for b in 0..<(rows * blocksPerRow) {
             let src = x + 32 * b
             var amax: Float = 0
@@ -44,6 +51,44 @@ public struct QuantizedActivations {
     }
 
     public func free() {
+        q.deallocate()
+        d.deallocate()
+        s.deallocate()
+        sums.deallocate()
+    }
+}
+
+/// Buffers a caller keeps from one matmul to the next (the forward pass keeps one per engine): the
+/// quantized activations and the tile list, grown when a step has more rows than any before, so a
+/// decode step allocates nothing for its ~150 matmuls.
+public final class MatMulWorkspace {
+    private var capacity = 0
+    private var q = UnsafeMutablePointer<Int8>.allocate(capacity: 0)
+    private var d = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var s = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var sums = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
+    var tiles: [MatMulTile] = []
+
+    public init() {}
+
+    deinit { release() }
+
+    /// `x` quantized into this workspace's buffers; valid until the next call.
+    func quantize(_ x: UnsafePointer<Float>, rows: Int, width: Int) -> QuantizedActivations {
+        precondition(width % 32 == 0, "quantized activations need a width that is a multiple of 32")
+        let count = rows * width
+        if count > capacity {
+            release()
+            capacity = max(count, 2 * capacity)
+            (q, d, s, sums) = (.allocate(capacity: capacity), .allocate(capacity: capacity / 32), .allocate(capacity: capacity / 32),
+                               .allocate(capacity: capacity / 32))
+        }
+        let xq = QuantizedActivations(rows: rows, width: width, q: q, d: d, s: s, sums: sums)
+        xq.fill(from: x)
+        return xq
+    }
+
+    private func release() {
         q.deallocate()
         d.deallocate()
         s.deallocate()

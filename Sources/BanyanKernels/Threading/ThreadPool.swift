@@ -4,8 +4,10 @@ import Synchronization
 /// A persistent pool for short parallel loops (a matrix-vector product takes tens of microseconds).
 ///
 /// Workers spin on an atomic generation counter between jobs, so a job starts in well under a
-/// microsecond, and park on a condition variable only after ~100 µs without work, so an idle pool
-/// costs nothing. The calling thread takes part in every job. Measured on this machine kind, parking
+/// microsecond, and park on a condition variable only after `parkAfterSeconds` without work, so an idle
+/// pool costs nothing. The limit is in time, not spins: a spin count meant ~10 µs on a fast core, shorter
+/// than the serial work between two matmuls of a decode step (sampling, attention set-up), so workers
+/// parked and were woken by a futex call ~150 times per token (8% of decode time in `perf`). The calling thread takes part in every job. Measured on this machine kind, parking
 /// pools and `concurrentPerform` gave no speed-up for jobs this short; spinning gave 2× on 2 cores.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
@@ -14,8 +16,8 @@ public final class ThreadPool: @unchecked Sendable {
     /// One job at a time: callers on other threads (two models sharing `.shared`) wait their turn.
     private let callerLock = NSLock()
 
-    /// Spins before parking; ~100 µs on current x86 cores.
-    static let spinsBeforeParking = 20_000
+    /// Idle time before a worker parks: longer than the gaps inside and between decode steps.
+    static let parkAfterSeconds = 0.002
 
     public init(threads: Int) {
         threadCount = max(1, threads)
@@ -85,10 +87,13 @@ private final class WorkerState: @unchecked Sendable {
     }
 
     private func runChunks() {
+        // The closure is read once per job: read per chunk, it was retained and released every time.
+        guard let body = job else { return }
+        let count = chunkCount
         while true {
             let i = nextChunk.add(1, ordering: .relaxed).oldValue
-            if i >= chunkCount { return }
-            job!(i)
+            if i >= count { return }
+            body(i)
         }
     }
 
@@ -96,9 +101,13 @@ private final class WorkerState: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
+            var idleSince = 0.0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins < ThreadPool.spinsBeforeParking { continue }
+                if spins & 1023 != 0 { continue }
+                let now = MonotonicClock.seconds()
+                if idleSince == 0 { idleSince = now }
+                if now - idleSince < ThreadPool.parkAfterSeconds { continue }
                 condition.lock()
                 parked.add(1, ordering: .sequentiallyConsistent)
                 while generation.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }

@@ -87,7 +87,7 @@ public final class LlamaModel: Sendable {
         let c = config, n = batch.tokens.count
         rmsNorm(s.x, w.attentionNorm, into: s.h, rows: n)
         MatMul.linear(s.h.base, rows: n, weights: [w.query, w.key, w.value], [s.q.base, s.k.base, s.v.base], pool: pool,
-                      quantizeActivations: quantize)
+                      quantizeActivations: quantize, workspace: s.matmul)
         for r in 0..<n {
             rope.apply(s.q[r], heads: c.headCount, table: s.rope[r])
             rope.apply(s.k[r], heads: c.kvHeadCount, table: s.rope[r])
@@ -96,16 +96,18 @@ public final class LlamaModel: Sendable {
         let start = MonotonicClock.seconds()
         attend(layer: l, plan: plan, positions: positions, q: s.q, out: s.attention, cache: cache, precision: precision)
         plan.profile.attentionSeconds += MonotonicClock.seconds() - start
-        MatMul.linear(s.attention.base, rows: n, weight: w.attentionOutput, s.h.base, pool: pool, quantizeActivations: quantize)
+        MatMul.linear(s.attention.base, rows: n, weight: w.attentionOutput, s.h.base, pool: pool, quantizeActivations: quantize,
+                      workspace: s.matmul)
         addResidual(s.h, to: s.x, rows: n)
     }
 
     /// x += W2 · (silu(W1·norm(x)) ⊙ W3·norm(x)).
     private func feedForwardBlock(weights w: LayerWeights, rows n: Int, quantize: Bool, state s: RunState) {
         rmsNorm(s.x, w.feedForwardNorm, into: s.h, rows: n)
-        MatMul.linear(s.h.base, rows: n, weights: [w.gate, w.up], [s.gate.base, s.up.base], pool: pool, quantizeActivations: quantize)
+        MatMul.linear(s.h.base, rows: n, weights: [w.gate, w.up], [s.gate.base, s.up.base], pool: pool, quantizeActivations: quantize,
+                      workspace: s.matmul)
         for r in 0..<n { VectorMath.swiGLU(s.gate[r], s.up[r], count: config.feedForwardWidth) }
-        MatMul.linear(s.gate.base, rows: n, weight: w.down, s.h.base, pool: pool, quantizeActivations: quantize)
+        MatMul.linear(s.gate.base, rows: n, weight: w.down, s.h.base, pool: pool, quantizeActivations: quantize, workspace: s.matmul)
         addResidual(s.h, to: s.x, rows: n)
     }
 
@@ -127,7 +129,7 @@ public final class LlamaModel: Sendable {
                 }
                 logits.withUnsafeMutableBufferPointer { lb in
                     MatMul.linear(hb.baseAddress!, rows: sources.count, weight: weights.output, lb.baseAddress!, pool: pool,
-                                  quantizeActivations: quantize)
+                                  quantizeActivations: quantize, workspace: s.matmul)
                 }
             }
         }

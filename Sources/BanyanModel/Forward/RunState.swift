@@ -1,3 +1,5 @@
+import BanyanKernels
+
 /// `count` rows of `width` floats in one buffer; row `r` starts at `r * width`.
 struct Rows {
     let base: UnsafeMutablePointer<Float>
@@ -7,8 +9,10 @@ struct Rows {
 
 /// The activations of one step, kept between steps and grown when a step has more rows than any before,
 /// so the residual stream and the matmul outputs are not reallocated per token (llama2.c's RunState, for
-/// many rows; attention and activation quantization still take scratch of their own).
+/// many rows). The matmuls' quantized activations and tile lists live in `matmul`; attention still takes
+/// scratch of its own.
 final class RunState {
+    let matmul = MatMulWorkspace()
     private(set) var capacity = 0
     private var storage: UnsafeMutablePointer<Float>?
     private let widths: [Int]
