@@ -178,6 +178,9 @@ struct GenerationRequest: Sendable {
         if c.strategy == .auto && c.budget == nil { c.budget = c.n }
         if let d = try s.int("max_depth", in: 1...200) { c.maxDepth = d }
         if let l = try s.int("lookahead", in: 0...16) { c.lookahead = l }
+        if let t = try s.double("particle_temperature", in: 0.01...100) { c.particleTemperature = t }
+        if let p = try s.double("confidence", in: 0.51...0.999) { c.confidence = p }
+        if let w = try s.int("wave", in: 1...256) { c.wave = w }
         if let p = try s.string("prm") {
             do { c.prm = try PRMSpec(parsing: p) } catch { throw .invalid(String(describing: error), param: "search.prm") }
             if case .token = c.prm { throw .invalid("token PRMs load a second model; run them with banyan search, not over the API", param: "search.prm") }

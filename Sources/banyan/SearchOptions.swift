@@ -7,7 +7,7 @@ import Foundation
 struct SearchOptions: ParsableArguments {
     private static let defaults = SearchConfiguration()
 
-    @Option(help: "greedy, best-of-n, beam, dvts or auto (per problem: a few Best-of-N samples estimate its difficulty, then --auto-table picks strategy, N and selection rule for --budget).")
+    @Option(help: "greedy, best-of-n, beam, dvts, particles (N partial solutions resampled by score after every step), adaptive (samples in waves until the vote is settled, at most N) or auto (per problem: a few Best-of-N samples estimate its difficulty, then --auto-table picks strategy, N and selection rule for --budget).")
     var strategy: SearchStrategy = defaults.strategy
     @Option(help: "Budget for --strategy auto: the most samples / beams its choice may use.") var budget: Int?
     @Option(name: .customLong("auto-table"), help: "Table for --strategy auto, from banyan auto-table (default: the shipped one, learned with --prm checker).")
@@ -41,6 +41,9 @@ struct SearchOptions: ParsableArguments {
     var delimiter = defaults.delimiter.replacingOccurrences(of: "\n", with: "\\n")
     @Option(help: "Greedy steps rolled out on a fork of each candidate step before scoring it (beam, dvts); the candidate gets the continuation's score.")
     var lookahead = defaults.lookahead
+    @Option(name: .customLong("particle-temperature"), help: "particles: resampling temperature (1: in proportion to the score).") var particleTemperature = defaults.particleTemperature
+    @Option(help: "adaptive: stop once P(leading answer beats the runner-up) reaches this.") var confidence = defaults.confidence
+    @Option(help: "adaptive: samples per problem per wave.") var wave = defaults.wave
     @Flag(name: .customLong("no-fork"), help: "Prefill the prompt (and everything generated) for every new branch instead of forking, as the reference does.")
     var noFork = false
 
@@ -64,6 +67,7 @@ struct SearchOptions: ParsableArguments {
         c.delimiter = delimiter.replacingOccurrences(of: "\\n", with: "\n")
         c.lookahead = lookahead
         c.fork = !noFork
+        (c.particleTemperature, c.confidence, c.wave) = (particleTemperature, confidence, wave)
         if let system { c.prompt.system = system }
         if let examples, loadingExamples {
             guard let text = try? String(contentsOfFile: examples, encoding: .utf8) else { throw CLIError.unreadable(examples) }

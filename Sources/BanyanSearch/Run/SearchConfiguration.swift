@@ -12,6 +12,10 @@ public enum SearchStrategy: String, Sendable, Codable, CaseIterable, CodingKeyRe
     case dvts
     /// Per problem: a Best-of-N probe estimates difficulty, then a learned table picks strategy, N and rule.
     case auto
+    /// N particles resampled after every step in proportion to their scores (particle filtering).
+    case particles
+    /// Samples in waves until the vote is settled, at most N (Adaptive-Consistency).
+    case adaptive
 }
 
 /// Everything that decides what a search does, with the one set of defaults the library, the CLI and
@@ -39,6 +43,12 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var delimiter = "\n"
     /// Greedy steps rolled out on a fork of each candidate before it is scored (beam, dvts).
     public var lookahead = 0
+    /// For `particles`: the resampling temperature (1: in proportion to the score; lower is greedier).
+    public var particleTemperature = 1.0
+    /// For `adaptive`: stop once the leading answer beats the runner-up with this posterior probability.
+    public var confidence = 0.95
+    /// For `adaptive`: samples per problem per wave.
+    public var wave = 4
     /// Fork the prompt's KV for every branch (false: prefill it again, as the reference does).
     public var fork = true
     /// The few-shot prompt the question goes into.
@@ -53,7 +63,8 @@ public struct SearchConfiguration: Sendable, Equatable {
     }
 
     /// The rule whose pick is the answer (greedy has one solution: its own).
-    public var rule: Selection { strategy == .greedy ? .vanilla : selection }
+    /// Adaptive self-consistency answers by its vote.
+    public var rule: Selection { strategy == .greedy ? .vanilla : strategy == .adaptive ? .majority : selection }
 
     /// The most branches per problem a search may hold: N, or auto's budget.
     public var width: Int { max(n, budget ?? 0) }
@@ -71,19 +82,36 @@ public struct SearchConfiguration: Sendable, Equatable {
         guard s.temperature >= 0, s.topP > 0, s.topP <= 1 else { throw .outOfRange("--temperature / --top-p", "must be ≥ 0 and in (0, 1]") }
         guard s.topK >= 0, (0...1).contains(s.minP) else { throw .outOfRange("--top-k / --min-p", "must be ≥ 0 and in [0, 1]") }
         guard !delimiter.isEmpty else { throw .outOfRange("--delimiter", "cannot be empty") }
-        if strategy == .beam || strategy == .dvts {
-            guard beamWidth >= 1, n >= beamWidth, n % beamWidth == 0 else {
+        if strategy == .particles {
+            guard particleTemperature > 0, particleTemperature.isFinite else { throw .outOfRange("--particle-temperature", "must be > 0") }
+            guard maxDepth >= 1 else { throw .outOfRange("--max-depth", "must be ≥ 1") }
+        }
+        if strategy == .adaptive {
+            guard confidence > 0.5, confidence < 1 else { throw .outOfRange("--confidence", "must be in (0.5, 1)") }
+            guard wave >= 1 else { throw .outOfRange("--wave", "must be ≥ 1") }
+        }
+        if strategy == .beam || strategy == .dvts || strategy == .particles {
+            guard strategy == .particles || (beamWidth >= 1 && n >= beamWidth && n % beamWidth == 0) else {
                 throw .outOfRange("--n", "must be a multiple of --beam-width (\(beamWidth)) and at least as large")
             }
             guard maxDepth >= 1 else { throw .outOfRange("--max-depth", "must be ≥ 1") }
             guard (0...16).contains(lookahead) else { throw .outOfRange("--lookahead", "must be between 0 and 16") }
         } else if lookahead > 0 {
-            throw .outOfRange("--lookahead", "applies to --strategy beam and dvts")
+            throw .outOfRange("--lookahead", "applies to --strategy beam, dvts and particles")
         }
     }
 
     func bestOfN(n: Int, scorer: any StepScorer) -> BestOfN {
         BestOfN(n: n, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter, scorer: scorer, aggregation: aggregation, fork: fork)
+    }
+
+    func particleFilter(scorer: any StepScorer) -> ParticleFilter {
+        ParticleFilter(stepSearch(n: n, width: 1, lookahead: lookahead, scorer: scorer), temperature: particleTemperature)
+    }
+
+    func adaptive(scorer: any StepScorer) -> AdaptiveConsistency {
+        AdaptiveConsistency(n: n, wave: min(wave, n), confidence: confidence, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter,
+                            scorer: scorer, aggregation: aggregation)
     }
 
     func stepSearch(n: Int, width: Int, lookahead: Int, scorer: any StepScorer) -> StepSearchSettings {

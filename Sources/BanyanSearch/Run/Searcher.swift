@@ -62,6 +62,8 @@ public final class Searcher {
             return try BeamSearch(c.stepSearch(n: c.n, width: c.beamWidth, lookahead: c.lookahead, scorer: scorer)).run(policy: policy, problems: problems)
         case .dvts:
             return try DVTS(c.stepSearch(n: c.n, width: c.beamWidth, lookahead: c.lookahead, scorer: scorer)).run(policy: policy, problems: problems)
+        case .particles: return try c.particleFilter(scorer: scorer).run(policy: policy, problems: problems)
+        case .adaptive: return try c.adaptive(scorer: scorer).run(policy: policy, problems: problems)
         case .auto: return try runAuto(problems)
         }
     }
@@ -94,7 +96,7 @@ public final class Searcher {
             case .beam: run = try BeamSearch(settings).run(policy: policy, problems: subset)
             case .dvts: run = try DVTS(settings).run(policy: policy, problems: subset)
             case .bestOfN: run = try c.bestOfN(n: group.n, scorer: scorer).run(policy: policy, problems: subset)
-            case .greedy, .auto: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
+            case .greedy, .auto, .particles, .adaptive: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
             }
             for (k, i) in members.enumerated() {
                 var r = run[k]
