@@ -120,3 +120,44 @@ import Testing
         #expect(r.accounting.tokensDecoded == 9 * "Answer: 4".utf8.count)
     }
 }
+
+@Suite struct ProvenanceScorerTests {
+    static let question = "Sara had 21 quarters in her bank. Her dad gave her 49 quarters. How many quarters does she have now?"
+
+    func scores(_ lines: [String], question: String = Self.question) -> [Double] {
+        ProvenanceScorer(question: question).scores(lines.map { SolutionStep(tokens: [1], text: $0, meanLogProbability: 0) },
+                                                    text: lines.joined(), finished: true)
+    }
+
+    @Test func rightNumbersRightSum() {
+        #expect(scores(["21 + 49 = 70\n", "Answer: 70"]) == [1, 1])
+    }
+
+    @Test func aRightSumOfAnInventedNumberFails() {
+        // The arithmetic checker passes both lines; the 25 comes from nowhere ("quarters" is not a number here).
+        #expect(CheckerScorer().scores([SolutionStep(tokens: [1], text: "21 + 25 = 46\n", meanLogProbability: 0)], text: "", finished: true) == [1])
+        // Its answer is computed, but from one of the question's numbers only: half.
+        #expect(scores(["21 + 25 = 46\n", "Answer: 46"]) == [0, 0.5])
+    }
+
+    @Test func earlierResultsMayBeUsed() {
+        #expect(scores(["21 + 49 = 70\n", "70 * 2 = 140\n", "Answer: 140"], question: "Sara had 21 coins and got 49 more. She doubled them.") == [1, 1, 1])
+    }
+
+    @Test func anAnswerNoLineComputedFails() {
+        #expect(scores(["21 + 49 = 70\n", "Answer: 72"]) == [1, 0])
+    }
+
+    @Test func copyingAQuestionNumberIsHalfRight() {
+        #expect(scores(["Answer: 49"]) == [0.5], "a story needs two of its numbers")
+    }
+
+    @Test func wrongArithmeticFails() {
+        #expect(scores(["21 + 49 = 60\n", "Answer: 60"]) == [0, 1])
+    }
+
+    @Test func numberWordsAndCommasCount() {
+        #expect(ProvenanceScorer.numbers(in: "A dozen eggs cost 1,200 cents; five boxes") == [1200, 12, 5])
+        #expect(scores(["12 * 5 = 60\n", "Answer: 60"], question: "A dozen eggs in each of five boxes. How many eggs?") == [1, 1])
+    }
+}

@@ -1,9 +1,11 @@
-/// A step scorer named as users name it: `likelihood`, `checker`, `chain`, `verifier`, `head`,
+/// A step scorer named as users name it: `likelihood`, `checker`, `provenance`, `chain`, `verifier`, `head`,
 /// `head:PATH`, `self`, or `token:PATH[,key=value…]` (PATH `default` for the default model).
 public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     case likelihood
     /// Each `x op y = z` line adds up (knows no answer).
     case checker
+    /// For word problems: the checker, and every number used comes from the question or an earlier line.
+    case provenance
     /// Exact process labels for "What is a op b op …?": an oracle for synthetic chains only.
     case chain
     /// The known answer: an oracle.
@@ -15,7 +17,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     /// A second Llama model as a token PRM with its own forked KV cache.
     case token(path: String, settings: TokenPRMSettings)
 
-    public static let names = ["likelihood", "checker", "chain", "verifier", "head", "head:PATH", "self",
+    public static let names = ["likelihood", "checker", "provenance", "chain", "verifier", "head", "head:PATH", "self",
                                "token:PATH[,format=rlhflow|math-shepherd|generic,reencode,good=,bad=,probe=,between=,header=,after=]"]
 
     public init(parsing text: String) throws(SearchConfigurationError) {
@@ -34,6 +36,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
         switch text {
         case "likelihood": self = .likelihood
         case "checker": self = .checker
+        case "provenance": self = .provenance
         case "chain": self = .chain
         case "verifier": self = .verifier
         case "head": self = .head(path: nil)
@@ -47,6 +50,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .likelihood: return "likelihood"
         case .checker: return "checker"
+        case .provenance: return "provenance"
         case .chain: return "chain"
         case .verifier: return "verifier"
         case .head(let path): return path.map { "head:\($0)" } ?? "head"

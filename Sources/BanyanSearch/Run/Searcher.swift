@@ -118,6 +118,7 @@ public final class Searcher {
         switch configuration.prm {
         case .likelihood: return LikelihoodScorer()
         case .checker: return CheckerScorer()
+        case .provenance: return ProvenanceScorer(question: q.question)
         case .chain: return ChainCheckerScorer(question: q.question)
         case .verifier:
             guard let expected = q.expected else { throw SearchConfigurationError.needsExpectedAnswer }
