@@ -1,6 +1,7 @@
 import BanyanGeneration
 import BanyanKernels
 import BanyanWeights
+import Foundation
 import Testing
 
 /// The integer core of the quantized dot products: for random blocks (every nibble and byte value, the
@@ -20,6 +21,13 @@ import Testing
         default: fatalError()
         }
         return (0..<8).map { k in (0..<4).reduce(0) { $0 + w[4 * k + $1] * Int32(a[4 * k + $1]) } }
+    }
+
+    /// CI builds the kernels twice (the host's path, and `BANYAN_TARGET_CPU=haswell` for AVX2 without
+    /// VNNI, as on Zen 3) and names the path each build must have picked.
+    @Test func theBuildPickedTheExpectedPath() throws {
+        guard let expected = ProcessInfo.processInfo.environment["BANYAN_EXPECT_KERNELS"] else { return }
+        #expect(KernelPath.current == expected)
     }
 
     @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
