@@ -27,6 +27,17 @@ public struct PRMExample: Sendable {
     /// Per step: the fraction of rollouts continuing from the step's end that reach the right answer
     /// (Math-Shepherd's soft label; nil when not collected). The last step's is the solution's correctness.
     public var monteCarlo: [Double]?
+
+    public init(problem: Int, features: [[Float]], exact: [Bool], correct: Bool, checker: [Bool], meanLogProbability: [Double],
+                monteCarlo: [Double]? = nil) {
+        self.problem = problem
+        self.features = features
+        self.exact = exact
+        self.correct = correct
+        self.checker = checker
+        self.meanLogProbability = meanLogProbability
+        self.monteCarlo = monteCarlo
+    }
 }
 
 public enum PRMDataset {

@@ -30,16 +30,55 @@ public struct PRMMeasurement: Sendable {
     public var calibrationError: Double
     /// (mean predicted, fraction right, count) per probability bin.
     public var calibration: [(predicted: Double, observed: Double, count: Int)]
+    /// Within-problem selection, what Best-of-N needs: over held-out problems, the fraction whose
+    /// highest-scored solution is right, with solutions scored by their minimum step score and by their
+    /// last (answer) step's score; `passAtN`, the fraction with any right solution, is the ceiling.
+    public var topOneMin = 0.0
+    public var topOneLast = 0.0
+    public var passAtN = 0.0
+    /// The same restricted to problems with both right and wrong solutions (where the choice matters;
+    /// picking at random scores the fraction right among them).
+    public var mixedProblems = 0
+    public var topOneMinMixed = 0.0
+    public var topOneLastMixed = 0.0
+    public var randomMixed = 0.0
 
     public init(_ test: [PRMExample], stepScores: (PRMExample) -> [Double]) {
         var scores: [Double] = [], labels: [Bool] = [], solutionScores: [Double] = [], correct: [Bool] = []
+        struct Candidate { let min: Double, last: Double, right: Bool }
+        var byProblem: [Int: [Candidate]] = [:]
         for e in test {
             let s = stepScores(e)
             scores += s
             labels += e.exact
             solutionScores.append(s.min() ?? 0)
             correct.append(e.correct)
+            byProblem[e.problem, default: []].append(Candidate(min: s.min() ?? 0, last: s.last ?? 0, right: e.correct))
         }
+        var problems = 0.0, mixed = 0.0
+        for candidates in byProblem.values where !candidates.isEmpty {
+            // Ties go to the first candidate, as the selection rules do.
+            func top(_ key: KeyPath<Candidate, Double>) -> Bool {
+                var best = candidates[0]
+                for c in candidates.dropFirst() where c[keyPath: key] > best[keyPath: key] { best = c }
+                return best.right
+            }
+            let (minRight, lastRight) = (top(\.min), top(\.last))
+            let rightCount = candidates.filter(\.right).count
+            problems += 1
+            topOneMin += minRight ? 1 : 0
+            topOneLast += lastRight ? 1 : 0
+            passAtN += rightCount > 0 ? 1 : 0
+            if rightCount > 0 && rightCount < candidates.count {
+                mixed += 1
+                topOneMinMixed += minRight ? 1 : 0
+                topOneLastMixed += lastRight ? 1 : 0
+                randomMixed += Double(rightCount) / Double(candidates.count)
+            }
+        }
+        if problems > 0 { (topOneMin, topOneLast, passAtN) = (topOneMin / problems, topOneLast / problems, passAtN / problems) }
+        mixedProblems = Int(mixed)
+        if mixed > 0 { (topOneMinMixed, topOneLastMixed, randomMixed) = (topOneMinMixed / mixed, topOneLastMixed / mixed, randomMixed / mixed) }
         let c = PRMTraining.calibration(scores, labels)
         stepAUROC = PRMTraining.auroc(scores, labels) ?? .nan
         solutionAUROC = PRMTraining.auroc(solutionScores, correct) ?? .nan
@@ -55,7 +94,9 @@ public struct PRMMeasurement: Sendable {
     /// The JSON report's fields.
     public var json: [String: Any] {
         ["step_auroc": stepAUROC, "solution_auroc": solutionAUROC, "calibration_error": calibrationError,
-         "calibration": calibration.map { [$0.predicted, $0.observed, Double($0.count)] }]
+         "calibration": calibration.map { [$0.predicted, $0.observed, Double($0.count)] },
+         "top1_min": topOneMin, "top1_last": topOneLast, "pass_at_n": passAtN, "mixed_problems": mixedProblems,
+         "top1_min_mixed": topOneMinMixed, "top1_last_mixed": topOneLastMixed, "random_mixed": randomMixed]
     }
 }
 
@@ -71,11 +112,20 @@ public struct PRMComparison {
     public let monteCarlo: PRMMeasurement?
     public let train: [PRMExample]
     public let test: [PRMExample]
+    /// With a ranking weight: the head trained on those labels plus the within-problem pairwise loss
+    /// (`PRMRanking`), Platt-calibrated, and its measurement.
+    public var ranked: (labels: PRMLabelKind, head: PRMHead, measured: PRMMeasurement)?
 
-    public init(train: [PRMExample], test: [PRMExample], settings: PRMTraining.Settings, metadata: (PRMLabelKind) -> [String: String]) {
+    public init(train: [PRMExample], test: [PRMExample], settings: PRMTraining.Settings, ranking: (labels: PRMLabelKind, weight: Float)? = nil,
+                metadata: (PRMLabelKind) -> [String: String]) {
         self.train = train
         self.test = test
         let x = train.flatMap(\.features)
+        if let ranking, let y = ranking.labels.targets(train), !y.isEmpty {
+            let head = PRMRanking.fit(x, y, pairs: PRMRanking.pairs(train), weight: ranking.weight, settings: settings,
+                                      metadata: metadata(ranking.labels))
+            ranked = (ranking.labels, head, PRMMeasurement(test, head: head))
+        }
         for kind in PRMLabelKind.allCases {
             guard let y = kind.targets(train), !y.isEmpty else { continue }
             let t0 = Date()
@@ -98,6 +148,23 @@ public struct PRMComparison {
                                      "likelihood": likelihood.json, "arithmetic_checker": checker.json]
         for (kind, m) in measured { report["\(kind.rawValue)_labels"] = m.json.merging(["train_seconds": trainSeconds[kind] ?? 0]) { a, _ in a } }
         if let monteCarlo { report["monte_carlo_labels"] = monteCarlo.json }
+        if let ranked { report["ranked_\(ranked.labels.rawValue)_labels"] = ranked.measured.json }
         return report
+    }
+
+    /// The report as text, one line per scorer.
+    public var lines: [String] {
+        func line(_ name: String, _ m: PRMMeasurement) -> String {
+            String(format: "%@: step AUROC %.3f, solution AUROC %.3f, calibration error %.3f; top-1 (min / last step) %.1f%% / %.1f%% of %d problems "
+                   + "(pass@N %.1f%%); where the choice matters (%d problems): %.1f%% / %.1f%%, random %.1f%%", name, m.stepAUROC, m.solutionAUROC,
+                   m.calibrationError, 100 * m.topOneMin, 100 * m.topOneLast, Set(test.map(\.problem)).count, 100 * m.passAtN,
+                   m.mixedProblems, 100 * m.topOneMinMixed, 100 * m.topOneLastMixed, 100 * m.randomMixed)
+        }
+        var out = measured.sorted { $0.key.rawValue < $1.key.rawValue }.map { line("head on \($0.key.rawValue) labels", $0.value) }
+        if let ranked { out.append(line("head on \(ranked.labels.rawValue) labels + within-problem ranking", ranked.measured)) }
+        if let monteCarlo { out.append(line("Monte-Carlo labels themselves", monteCarlo)) }
+        out.append(line("likelihood (mean token probability)", likelihood))
+        out.append(line("arithmetic checker (each line adds up)", checker))
+        return out
     }
 }
