@@ -227,6 +227,18 @@ import Testing
             let direct = try lm.search("What is 6 + 3 - 4?", configuration: c)
             #expect(search?["answer"] as? String == direct.answer(.weighted))
 
+            // The session's new strategies through the same object: particle filtering and adaptive voting.
+            for (strategy, rule) in [("particles", Selection.weighted), ("adaptive", .majority)] {
+                let b = #"{"prompt": "What is 6 + 3 - 4?", "max_tokens": 64, "n": 1, "seed": 0, "search": {"strategy": "\#(strategy)", "n": 8, "prm": "checker", "confidence": 0.9, "particle_temperature": 0.5}}"#
+                let (st, js, tx) = try await Self.post(client, "/v1/completions", b)
+                #expect(st == 200, "\(tx)")
+                let answer = (js["search"] as? [String: Any])?["answer"] as? String
+                var cs = SearchConfiguration(strategy: strategy == "particles" ? .particles : .adaptive, n: 8)
+                (cs.maxTokens, cs.confidence, cs.particleTemperature) = (64, 0.9, 0.5)
+                let direct = try lm.search("What is 6 + 3 - 4?", configuration: cs)
+                #expect(answer == direct.answer(rule), "\(strategy): \(tx) against \(direct.solutions.map(\.answer))")
+            }
+
             let (s2, j2, t2) = try await Self.post(client, "/v1/completions", #"{"prompt": "Trees are", "max_tokens": 8, "n": 2, "best_of": 4, "seed": 3}"#)
             let c2 = j2["choices"] as? [[String: Any]] ?? []
             #expect(s2 == 200 && c2.count == 2, "\(t2)")
