@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
+
+    python3 tools/verifier_report.py [RESULTS_DIR]        (default: results/wave6)
+
+Reads, per set (chains, singleop, singleeq), whichever of these runs exist (see tools/verifier_runs.sh):
+SET-bon16-head, SET-bon16-provenance, SET-adaptive16, SET-particles16-head, SET-beam16-head; prints
+markdown: accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from paired_compare import compare, load  # noqa: E402
+
+SETS = [("chains", "held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`"),
+        ("singleop", "MAWPS SingleOp, first 200 of `data/singleop.jsonl`"),
+        ("singleeq", "MAWPS SingleEq, first 200 of `data/singleeq.jsonl`")]
+
+
+def pct(x):
+    return f"{100 * x:.1f}%"
+
+
+def interval(lo_hi):
+    lo, hi = lo_hi
+    return f"[{100 * lo:.1f}–{100 * hi:.1f}]"
+
+
+def diff(r):
+    lo, hi = r["difference_interval"]
+    return f"{100 * r['difference']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+
+
+def coverage(path):
+    records = load(path).values()
+    return sum(1 for r in records if r["coverage"]) / max(1, len(records))
+
+
+def main(directory):
+    rows = []
+    for name, title in SETS:
+        f = lambda run: os.path.join(directory, f"{name}-{run}.jsonl")  # noqa: E731
+        bon = f("bon16-head")
+        if not os.path.exists(bon):
+            continue
+        rows.append(f"\n**{title}** (N=16, T=0.7, seed 0; pass@16 {pct(coverage(bon))})\n")
+        rows.append("| comparison | A | B | A − B, paired (95%) | tokens A/B |")
+        rows.append("|---|---|---|---|---|")
+
+        def add(label, a, b):
+            r = compare(a, b)
+            rows.append(f"| {label} ({r['problems']} problems) | {pct(r['a']['accuracy'])} {interval(r['a']['interval'])} | "
+                        f"{pct(r['b']['accuracy'])} {interval(r['b']['interval'])} | {diff(r)} | {r['token_ratio']:.2f} |")
+
+        add("head-weighted Best-of-N − majority", f"{bon}:weighted@16", f"{bon}:majority@16")
+        add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", f"{bon}:majority@16")
+        if os.path.exists(f("bon16-provenance")):
+            add("provenance-weighted Best-of-N − majority", f"{f('bon16-provenance')}:weighted@16", f"{bon}:majority@16")
+        if os.path.exists(f("adaptive16")):
+            add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
+        if os.path.exists(f("particles16-head")):
+            add("particles (head) − majority@16", f"{f('particles16-head')}:weighted", f"{bon}:majority@16")
+            if os.path.exists(f("beam16-head")):
+                add("particles (head) − beam search (head, M=4)", f"{f('particles16-head')}:weighted", f"{f('beam16-head')}:weighted")
+                add("beam search (head, M=4) − majority@16", f"{f('beam16-head')}:weighted", f"{bon}:majority@16")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "results/wave6")

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The runs behind the README's "Verifiers against voting" tables: N=16, T=0.7, seed 0, on 200 held-out problems
+# of each set (the chains' held-out seed, the first 200 of MAWPS SingleOp and SingleEq). Resumable: each
+# `banyan eval --out` file skips the problems it already has. Then: python3 tools/verifier_report.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BANYAN:-.build/release/banyan}
+R=${RESULTS:-results/wave6}
+mkdir -p "$R"
+CH="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
+run() { local name=$1; shift; echo "== $name" >&2; "$B" eval --out "$R/$name.jsonl" --json "$@" 2>"$R/$name.log" | tail -1 > "$R/$name.summary.json"; }
+for set in chains singleop singleeq; do
+    case $set in
+        chains) data=(--dataset "$CH") ;;
+        *) data=(--dataset "data/$set.jsonl" --limit 200) ;;
+    esac
+    run "$set-bon16-head" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm head
+    run "$set-adaptive16" --batch 32 "${data[@]}" --strategy adaptive --n 16 --prm checker
+    [ "$set" = chains ] || run "$set-bon16-provenance" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm provenance
+done
+run chains-particles16-head --batch 8 --dataset "$CH" --strategy particles --n 16 --prm head
+run chains-beam16-head --batch 8 --dataset "$CH" --strategy beam --n 16 --beam-width 4 --prm head
