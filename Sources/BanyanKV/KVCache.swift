@@ -179,6 +179,13 @@ public final class KVCache {
         storage.gather(layer: layer, table: table, positions: range, columns: columns, keys: k, values: v)
     }
 
+    /// The addresses of the K and V rows of positions `range` of a sequence (given by its block table),
+    /// `column` elements into each row, for attention to read the pages in place.
+    package func rowAddresses(layer: Int, table: [Int32], positions range: Range<Int>, column: Int,
+                              keys k: UnsafeMutablePointer<UnsafeRawPointer>, values v: UnsafeMutablePointer<UnsafeRawPointer>) {
+        storage.rowAddresses(layer: layer, table: table, positions: range, column: column, keys: k, values: v)
+    }
+
     /// Stores one token's K and V from arrays of `kvWidth` floats.
     public func write(layer: Int, at slot: KVSlot, key: [Float], value: [Float]) {
         precondition(key.count == geometry.kvWidth && value.count == geometry.kvWidth, "K and V rows hold kvWidth floats")

@@ -63,6 +63,18 @@ final class KVStorage {
         KVRows.store(value, to: valueRow(layer: layer, page: slot.page, slot: Int(slot.slot)), count: width, as: type)
     }
 
+    /// The addresses of the K and V rows of `range`'s positions, `column` elements into each row: kernels
+    /// read the pages in place (no copy into f32) through them.
+    func rowAddresses(layer: Int, table: [Int32], positions range: Range<Int>, column: Int,
+                      keys k: UnsafeMutablePointer<UnsafeRawPointer>, values v: UnsafeMutablePointer<UnsafeRawPointer>) {
+        let ps = geometry.pageSize, columnBytes = column * geometry.elementType.byteCount
+        for (j, position) in range.enumerated() {
+            let page = table[position / ps], slot = position % ps
+            k[j] = UnsafeRawPointer(keyRow(layer: layer, page: page, slot: slot) + columnBytes)
+            v[j] = UnsafeRawPointer(valueRow(layer: layer, page: page, slot: slot) + columnBytes)
+        }
+    }
+
     func gather(layer: Int, table: [Int32], positions range: Range<Int>, columns: Range<Int>,
                 keys k: UnsafeMutablePointer<Float>, values v: UnsafeMutablePointer<Float>) {
         let ps = geometry.pageSize, type = geometry.elementType, width = columns.count

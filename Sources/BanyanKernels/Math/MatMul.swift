@@ -37,19 +37,30 @@ public enum MatMul {
             for (w, y) in zip(weights, ys) { linear(x, rows: rows, weight: w, y, pool: pool, quantizeActivations: quantizeActivations) }
             return
         }
-        let space = workspace ?? MatMulWorkspace()
-        let xq = space.quantize(x, rows: rows, width: inputs)
+        quantized(x, rows: rows, inputs: inputs, count: weights.count, weight: { weights[$0] }, output: { ys[$0] }, pool: pool,
+                  workspace: workspace ?? MatMulWorkspace())
+    }
+
+    /// The quantized products of `count` weights (`weight(i)` into `output(i)`) of one input: activations
+    /// quantized once, every weight's rows in one balanced set of tiles, one pool dispatch. Closures, not
+    /// arrays, so a single-weight call builds none.
+    @inline(__always)
+    private static func quantized(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, count: Int, weight: (Int) -> TensorView,
+                                  output: (Int) -> UnsafeMutablePointer<Float>, pool: ThreadPool, workspace space: MatMulWorkspace) {
+        let xq = space.quantize(x, rows: rows, width: inputs, pool: pool)
         // Tiles of 8 to 64 rows (whole 8-row groups, for repacked weights), about eight per thread, never
         // straddling two weights.
-        let total = weights.reduce(0) { $0 + $1.rowCount }
+        var total = 0
+        for i in 0..<count { total += weight(i).rowCount }
         let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount))) / 8 * 8
         space.tiles.removeAll(keepingCapacity: true)
-        for (w, y) in zip(weights, ys) {
-            let (type, base, rowBytes, count) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
+        for i in 0..<count {
+            let w = weight(i), y = output(i)
+            let (type, base, rowBytes, rowCount) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
             let packed = w.packed.map { UnsafeRawPointer($0.baseAddress) }
-            for lo in stride(from: 0, to: count, by: tileRows) {
+            for lo in stride(from: 0, to: rowCount, by: tileRows) {
                 space.tiles.append(MatMulTile(type: type, base: base, packed: packed, rowBytes: rowBytes,
-                                              outputs: lo..<min(lo + tileRows, count), y: y, stride: count))
+                                              outputs: lo..<min(lo + tileRows, rowCount), y: y, stride: rowCount))
             }
         }
         space.tiles.withUnsafeBufferPointer { tiles in
@@ -80,7 +91,8 @@ public enum MatMul {
         let outputs = weight.rowCount
         let type = weight.type
         if quantizeActivations && QuantizedBlockDot.supports(type) && inputs % 32 == 0 {
-            linear(x, rows: rows, weights: [weight], [y], pool: pool, quantizeActivations: true, workspace: workspace)
+            quantized(x, rows: rows, inputs: inputs, count: 1, weight: { _ in weight }, output: { _ in y }, pool: pool,
+                      workspace: workspace ?? MatMulWorkspace())
             return
         }
         // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.

@@ -96,7 +96,42 @@ public enum PackedQuantDot {
         return _mm256_add_epi32(_mm256_add_epi32(s.0, s.1), _mm256_add_epi32(s.2, s.3))
     }
 
-    /// Outputs `outputs` (a range of whole groups) for every activation row in `rows`.
+    /// The same sums for two activation rows at once: each weight chunk is loaded and unpacked once and
+    /// meets both rows (a 2-row register tile, as tinyBLAS does). Integer sums, so each row's result is the
+    /// one-row kernel's exactly.
+    @inline(__always)
+    static func q41Sums2(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, mask: __m256i) -> (__m256i, __m256i) {
+        let zero = _mm256_setzero_si256()
+        var s0 = zero, s1 = zero, t0 = zero, t1 = zero
+        for c in stride(from: 0, to: 4, by: 2) {
+            let q0 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 64 + 32 * c).loadUnaligned(as: __m256i.self)
+            let lo0 = _mm256_and_si256(q0, mask), hi0 = _mm256_and_si256(_mm256_srli_epi16(q0, 4), mask)
+            let lo1 = _mm256_and_si256(q1, mask), hi1 = _mm256_and_si256(_mm256_srli_epi16(q1, 4), mask)
+            s0 = dot(s0, lo0, broadcast(a + 4 * c)); t0 = dot(t0, lo0, broadcast(b + 4 * c))
+            s1 = dot(s1, hi0, broadcast(a + 16 + 4 * c)); t1 = dot(t1, hi0, broadcast(b + 16 + 4 * c))
+            s0 = dot(s0, lo1, broadcast(a + 4 * c + 4)); t0 = dot(t0, lo1, broadcast(b + 4 * c + 4))
+            s1 = dot(s1, hi1, broadcast(a + 20 + 4 * c)); t1 = dot(t1, hi1, broadcast(b + 20 + 4 * c))
+        }
+        return (_mm256_add_epi32(s0, s1), _mm256_add_epi32(t0, t1))
+    }
+
+    @inline(__always)
+    static func q80Sums2(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> (__m256i, __m256i) {
+        let zero = _mm256_setzero_si256()
+        var s0 = zero, s1 = zero, t0 = zero, t1 = zero
+        for c in stride(from: 0, to: 8, by: 2) {
+            let q0 = (w + 16 + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 48 + 32 * c).loadUnaligned(as: __m256i.self)
+            let u0 = _mm256_sign_epi8(q0, q0), u1 = _mm256_sign_epi8(q1, q1)
+            s0 = dot(s0, u0, _mm256_sign_epi8(broadcast(a + 4 * c), q0)); t0 = dot(t0, u0, _mm256_sign_epi8(broadcast(b + 4 * c), q0))
+            s1 = dot(s1, u1, _mm256_sign_epi8(broadcast(a + 4 * c + 4), q1)); t1 = dot(t1, u1, _mm256_sign_epi8(broadcast(b + 4 * c + 4), q1))
+        }
+        return (_mm256_add_epi32(s0, s1), _mm256_add_epi32(t0, t1))
+    }
+
+    /// Outputs `outputs` (a range of whole groups) for every activation row in `rows`: two rows at a time
+    /// against each 8-row group (a register tile of 8 weight rows × 2 activation rows), the last odd row alone.
+    /// Per row the float work is the one-row kernel's, in the same order, so a row's result never depends
+    /// on the batch.
     @inline(never)
     static func tile(_ type: GGMLType, packed base: UnsafeRawPointer, inputs: Int, outputs: Range<Int>, _ x: QuantizedActivations,
                      rows: Range<Int>, into y: UnsafeMutablePointer<Float>, stride: Int) {
@@ -106,9 +141,34 @@ public enum PackedQuantDot {
         let mask = _mm256_set1_epi8(0x0F)
         for o in Swift.stride(from: outputs.lowerBound, to: outputs.upperBound, by: groupRows) {
             let group = base + (o / groupRows) * blocks * blockBytes
-            for r in rows {
+            var r = rows.lowerBound
+            while r + 2 <= rows.upperBound {
                 let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks
-                // Even and odd blocks in two accumulators, so consecutive blocks' FMAs do not wait on each other.
+                let a2 = UnsafeRawPointer(x.q + (r + 1) * x.width), xd2 = x.d + (r + 1) * blocks, xs2 = x.s + (r + 1) * blocks
+                // Per row, even and odd blocks in two accumulators, as in the one-row kernel.
+                var acc = (_mm256_setzero_ps(), _mm256_setzero_ps()), acc2 = (_mm256_setzero_ps(), _mm256_setzero_ps())
+                @inline(__always) func block(_ b: Int, _ acc: inout __m256, _ acc2: inout __m256) {
+                    let w = group + b * blockBytes
+                    let d = _mm256_cvtph_ps(w.loadUnaligned(as: __m128i.self))
+                    let (sums, sums2) = q41 ? q41Sums2(w, a + 32 * b, a2 + 32 * b, mask: mask) : q80Sums2(w, a + 32 * b, a2 + 32 * b)
+                    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(d, _mm256_set1_ps(xd[b])), acc)
+                    acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums2), _mm256_mul_ps(d, _mm256_set1_ps(xd2[b])), acc2)
+                    if q41 {
+                        let m = _mm256_cvtph_ps((w + 16).loadUnaligned(as: __m128i.self))
+                        acc = _mm256_fmadd_ps(m, _mm256_set1_ps(xs[b]), acc)
+                        acc2 = _mm256_fmadd_ps(m, _mm256_set1_ps(xs2[b]), acc2)
+                    }
+                }
+                var b = 0
+                while b + 2 <= blocks { block(b, &acc.0, &acc2.0); block(b + 1, &acc.1, &acc2.1); b += 2 }
+                if b < blocks { block(b, &acc.0, &acc2.0) }
+                let out = unsafeBitCast(_mm256_add_ps(acc.0, acc.1), to: SIMD8<Float>.self)
+                let out2 = unsafeBitCast(_mm256_add_ps(acc2.0, acc2.1), to: SIMD8<Float>.self)
+                for k in 0..<groupRows { y[r * stride + o + k] = out[k]; y[(r + 1) * stride + o + k] = out2[k] }
+                r += 2
+            }
+            if r < rows.upperBound {
+                let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks
                 var acc = (_mm256_setzero_ps(), _mm256_setzero_ps())
                 @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
                     let w = group + b * blockBytes

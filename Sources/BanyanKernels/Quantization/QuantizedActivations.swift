@@ -31,8 +31,11 @@ public struct QuantizedActivations {
         (self.q, self.d, self.s, self.sums) = (q, d, s, sums)
     }
 
-    func fill(from x: UnsafePointer<Float>) {
-        for b in 0..<(rows * blocksPerRow) {
+    func fill(from x: UnsafePointer<Float>) { fill(from: x, blocks: 0..<(rows * blocksPerRow)) }
+
+    /// Quantizes blocks `blocks` (of all rows' blocks, row after row); blocks are independent.
+    func fill(from x: UnsafePointer<Float>, blocks: Range<Int>) {
+        for b in blocks {
             let src = x + 32 * b
             var amax: Float = 0
             for j in 0..<32 { amax = max(amax, abs(src[j])) }
@@ -74,7 +77,8 @@ public final class MatMulWorkspace {
     deinit { release() }
 
     /// `x` quantized into this workspace's buffers; valid until the next call.
-    func quantize(_ x: UnsafePointer<Float>, rows: Int, width: Int) -> QuantizedActivations {
+    /// With a `pool` and many rows (a prompt), the rows are quantized in parallel.
+    func quantize(_ x: UnsafePointer<Float>, rows: Int, width: Int, pool: ThreadPool? = nil) -> QuantizedActivations {
         precondition(width % 32 == 0, "quantized activations need a width that is a multiple of 32")
         let count = rows * width
         if count > capacity {
@@ -84,7 +88,12 @@ public final class MatMulWorkspace {
                                .allocate(capacity: capacity / 32))
         }
         let xq = QuantizedActivations(rows: rows, width: width, q: q, d: d, s: s, sums: sums)
-        xq.fill(from: x)
+        if let pool, rows >= 16, pool.threadCount > 1 {
+            let blocks = rows * width / 32, chunks = 4 * pool.threadCount, per = (blocks + chunks - 1) / chunks
+            pool.parallelFor((blocks + per - 1) / per) { k in xq.fill(from: x, blocks: (k * per)..<min(blocks, (k + 1) * per)) }
+        } else {
+            xq.fill(from: x)
+        }
         return xq
     }
 

@@ -86,15 +86,17 @@ public final class LlamaModel: Sendable {
                                 cache: KVCache, precision: AttentionPrecision, quantize: Bool, state s: RunState) {
         let c = config, n = batch.tokens.count
         rmsNorm(s.x, w.attentionNorm, into: s.h, rows: n)
-        MatMul.linear(s.h.base, rows: n, weights: [w.query, w.key, w.value], [s.q.base, s.k.base, s.v.base], pool: pool,
+        MatMul.linear(s.h.base, rows: n, weights: w.queryKeyValue, s.queryKeyValue, pool: pool,
                       quantizeActivations: quantize, workspace: s.matmul)
-        for r in 0..<n {
+        let slots = batch.rows
+        eachRow(n) { r in
             rope.apply(s.q[r], heads: c.headCount, table: s.rope[r])
             rope.apply(s.k[r], heads: c.kvHeadCount, table: s.rope[r])
-            cache.write(layer: l, at: batch.rows[r].slot, key: s.k[r], value: s.v[r])
+            cache.write(layer: l, at: slots[r].slot, key: s.k[r], value: s.v[r])
         }
         let start = MonotonicClock.seconds()
-        attend(layer: l, plan: plan, positions: positions, q: s.q, out: s.attention, cache: cache, precision: precision)
+        attend(layer: l, plan: plan, positions: positions, q: s.q, out: s.attention, cache: cache, precision: precision,
+               workspace: s.attentionSpace)
         plan.profile.attentionSeconds += MonotonicClock.seconds() - start
         MatMul.linear(s.attention.base, rows: n, weight: w.attentionOutput, s.h.base, pool: pool, quantizeActivations: quantize,
                       workspace: s.matmul)
@@ -104,9 +106,10 @@ public final class LlamaModel: Sendable {
     /// x += W2 · (silu(W1·norm(x)) ⊙ W3·norm(x)).
     private func feedForwardBlock(weights w: LayerWeights, rows n: Int, quantize: Bool, state s: RunState) {
         rmsNorm(s.x, w.feedForwardNorm, into: s.h, rows: n)
-        MatMul.linear(s.h.base, rows: n, weights: [w.gate, w.up], [s.gate.base, s.up.base], pool: pool, quantizeActivations: quantize,
+        MatMul.linear(s.h.base, rows: n, weights: w.gateAndUp, s.gateAndUp, pool: pool, quantizeActivations: quantize,
                       workspace: s.matmul)
-        for r in 0..<n { VectorMath.swiGLU(s.gate[r], s.up[r], count: config.feedForwardWidth) }
+        let width = config.feedForwardWidth
+        eachRow(n) { r in VectorMath.swiGLU(s.gate[r], s.up[r], count: width) }
         MatMul.linear(s.gate.base, rows: n, weight: w.down, s.h.base, pool: pool, quantizeActivations: quantize, workspace: s.matmul)
         addResidual(s.h, to: s.x, rows: n)
     }
@@ -145,13 +148,32 @@ public final class LlamaModel: Sendable {
     }
 
     private func rmsNorm(_ x: Rows, _ weight: [Float], into y: Rows, rows n: Int) {
+        let epsilon = config.rmsEpsilon
         weight.withUnsafeBufferPointer { w in
-            for r in 0..<n { VectorMath.rmsNorm(x[r], w.baseAddress!, y[r], count: x.width, epsilon: config.rmsEpsilon) }
+            let w = w.baseAddress!
+            eachRow(n) { r in VectorMath.rmsNorm(x[r], w, y[r], count: x.width, epsilon: epsilon) }
         }
     }
 
     private func addResidual(_ h: Rows, to x: Rows, rows n: Int) {
-        let p = x.base, q = h.base
-        for i in 0..<(n * x.width) { p[i] += q[i] }
+        eachRow(n) { r in
+            let p = x[r], q = h[r]
+            for i in 0..<x.width { p[i] += q[i] }
+        }
+    }
+
+    /// `body` for every row 0..<n: on the calling thread for a few rows (decode), split across the pool in
+    /// chunks for many (prefill), where the per-row work of norms, RoPE and SwiGLU would otherwise leave
+    /// the other threads waiting. Rows are independent, so the results are the same either way.
+    @inline(__always)
+    private func eachRow(_ n: Int, _ body: (Int) -> Void) {
+        guard n >= 16, pool.threadCount > 1 else {
+            for r in 0..<n { body(r) }
+            return
+        }
+        let chunks = min(n, 4 * pool.threadCount), per = (n + chunks - 1) / chunks
+        pool.parallelFor((n + per - 1) / per) { k in
+            for r in (k * per)..<min(n, (k + 1) * per) { body(r) }
+        }
     }
 }

@@ -9,15 +9,19 @@ struct Rows {
 
 /// The activations of one step, kept between steps and grown when a step has more rows than any before,
 /// so the residual stream and the matmul outputs are not reallocated per token (llama2.c's RunState, for
-/// many rows). The matmuls' quantized activations and tile lists live in `matmul`; attention still takes
-/// scratch of its own.
+/// many rows). The matmuls' quantized activations and tile lists live in `matmul`, attention's state and
+/// scratch in `attentionSpace`.
 final class RunState {
     let matmul = MatMulWorkspace()
+    let attentionSpace = AttentionWorkspace()
     private(set) var capacity = 0
     private var storage: UnsafeMutablePointer<Float>?
     private let widths: [Int]
     /// Residual stream, normalized input of the next matmul, q, k, v, attention output, gate, up, RoPE angles.
     private(set) var x, h, q, k, v, attention, gate, up, rope: Rows
+    /// [q, k, v] and [gate, up] outputs, for the shared-input matmuls (rebuilt only when the buffers grow).
+    private(set) var queryKeyValue: [UnsafeMutablePointer<Float>] = []
+    private(set) var gateAndUp: [UnsafeMutablePointer<Float>] = []
 
     init(_ c: LlamaConfig) {
         widths = [c.embeddingWidth, c.embeddingWidth, c.queryWidth, c.kvWidth, c.kvWidth, c.queryWidth,
@@ -42,5 +46,7 @@ final class RunState {
             offset += capacity * w
         }
         (x, h, q, k, v, attention, gate, up, rope) = (views[0], views[1], views[2], views[3], views[4], views[5], views[6], views[7], views[8])
+        queryKeyValue = [q.base, k.base, v.base]
+        gateAndUp = [gate.base, up.base]
     }
 }
