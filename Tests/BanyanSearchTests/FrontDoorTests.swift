@@ -40,6 +40,36 @@ import Testing
         #expect(lm.engine.statistics.pagesUsed == 0)
     }
 
+    /// The probe's samples vote: a Best-of-N choice of n keeps the probe's 4 samples and draws only the
+    /// other n − 4, so auto gives Best-of-N@n's solutions, answer and decoded tokens exactly.
+    @Test func autoKeepsTheProbeSamplesInABestOfNChoice() throws {
+        let lm = try LanguageModel(model: TestModel.model(), tokenizer: TestModel.tokenizer(), path: TestModel.path())
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-auto-bon-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        {"probe":4,"prm":"checker","edges":[],"source":"test","choices":{"8":[\
+        {"strategy":"best-of-n","n":8,"select":"weighted","accuracy":1,"problems":1}]}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        var c = SearchConfiguration()
+        c.strategy = .auto
+        c.budget = 8
+        c.maxTokens = 48
+        c.autoTable = path
+        let question = SearchQuestion("What is 7 - 2 + 4?")
+        let auto = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c).run(question)
+        c = SearchConfiguration()
+        c.strategy = .bestOfN
+        c.n = 8
+        c.maxTokens = 48
+        let bon = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c).run(question)
+        #expect(auto.autoChoice == AutoChoice(strategy: .bestOfN, n: 8, select: .weighted))
+        #expect(auto.solutions.map(\.text) == bon.solutions.map(\.text), "the same 8 samples, the probe's 4 first")
+        #expect(auto.solutions.map(\.score) == bon.solutions.map(\.score))
+        #expect(auto.answer(.weighted) == bon.answer(.weighted))
+        #expect(auto.accounting.tokensDecoded == bon.accounting.tokensDecoded, "no sample is drawn twice")
+        #expect(lm.engine.statistics.pagesUsed == 0)
+    }
+
     @Test func autoTablesAreCheckedBeforeAnythingRuns() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-auto-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

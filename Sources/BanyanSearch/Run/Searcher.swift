@@ -72,8 +72,9 @@ public final class Searcher {
     public func run(_ question: SearchQuestion) throws -> SearchResult { try run([question])[0] }
 
     /// `auto`: a Best-of-N probe per problem, then each problem's choice from the table, problems with the
-    /// same choice searched together. A Best-of-N choice within the probe reuses the probe's picks (its
-    /// first samples are the probe's, the seeds being the same); any other choice pays for the probe too.
+    /// same choice searched together. The probe's samples vote: a Best-of-N choice of n samples keeps the
+    /// probe's and draws only the samples after them (the same seeds as one Best-of-N run of n, so the same
+    /// answer, for one extra prefill); beam search and DVTS pay for the probe beside their own run.
     private func runAuto(_ problems: [SearchProblem]) throws -> [SearchResult] {
         let c = configuration, table = autoTable!
         let budget = c.budget ?? c.n
@@ -89,22 +90,37 @@ public final class Searcher {
         for (group, members) in groups.sorted(by: { ($0.key.strategy.rawValue, $0.key.n) < ($1.key.strategy.rawValue, $1.key.n) }) {
             let subset = members.map { problems[$0] }
             let settings = c.stepSearch(n: group.n, width: min(c.beamWidth, group.n), lookahead: 0, scorer: scorer)
-            let reuse = group.strategy == .bestOfN && group.n <= probe[members[0]].solutions.count
-            let run: [SearchResult]
+            let drawn = probe[members[0]].solutions.count
+            var run: [SearchResult]
             switch group.strategy {
-            case _ where reuse: run = members.map { probe[$0] }
+            case .bestOfN where group.n <= drawn:
+                // Within the probe: its first n samples, as drawn.
+                run = members.map { i in
+                    var r = probe[i]
+                    r.solutions = Array(r.solutions.prefix(group.n))
+                    r.picks = SearchResult.picks(r.solutions, budgets: SearchResult.powersOfTwo(upTo: group.n))
+                    return r
+                }
+            case .bestOfN:
+                var more = c.bestOfN(n: group.n - drawn, scorer: scorer)
+                more.firstSample = drawn
+                run = try more.run(policy: policy, problems: subset)
+                for (k, i) in members.enumerated() {
+                    run[k].solutions = probe[i].solutions + run[k].solutions
+                    run[k].picks = SearchResult.picks(run[k].solutions, budgets: SearchResult.powersOfTwo(upTo: group.n))
+                }
             case .beam: run = try BeamSearch(settings).run(policy: policy, problems: subset)
             case .dvts: run = try DVTS(settings).run(policy: policy, problems: subset)
-            case .bestOfN: run = try c.bestOfN(n: group.n, scorer: scorer).run(policy: policy, problems: subset)
             case .greedy, .auto, .particles, .adaptive: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
             }
             for (k, i) in members.enumerated() {
                 var r = run[k]
-                if !reuse { r.accounting.add(probe[i].accounting) }
+                let withinProbe = group.strategy == .bestOfN && group.n <= drawn
+                if !withinProbe { r.accounting.add(probe[i].accounting) }
                 // The answer of the problem's own rule (a group shares strategy and N, not the rule) at the
                 // chosen n stands for every rule at the whole budget.
                 let own = choices[i]!
-                let pick = r.picks[own.select]?[reuse ? group.n : r.budget]
+                let pick = r.picks[own.select]?[group.strategy == .bestOfN ? group.n : r.budget]
                 r.picks = Dictionary(uniqueKeysWithValues: Selection.allCases.map { ($0, pick.map { [budget: $0] } ?? [:]) })
                 r.autoChoice = AutoChoice(strategy: group.strategy, n: group.n, select: own.select)
                 results[i] = r

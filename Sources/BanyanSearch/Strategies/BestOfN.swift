@@ -73,10 +73,14 @@ public struct BestOfN: Sendable {
     /// Fork the prompt's sequence (true) or prefill the prompt again for every branch, as the reference
     /// implementation does (false): the same answers for the same seed, N times the prefill.
     public var fork: Bool
+    /// The index of the first sample: samples `firstSample ..< firstSample + n` of the run from 0, so a
+    /// run can continue one that drew the first samples (auto's probe) with the same seeds.
+    public var firstSample: Int
 
     public init(n: Int, sampling: SamplingParameters, maxTokens: Int = 128, delimiter: String = "\n\n",
-                scorer: any StepScorer, aggregation: Aggregation = .last, fork: Bool = true) {
+                scorer: any StepScorer, aggregation: Aggregation = .last, fork: Bool = true, firstSample: Int = 0) {
         self.n = n
+        self.firstSample = firstSample
         self.sampling = sampling
         self.maxTokens = maxTokens
         self.delimiter = delimiter
@@ -103,7 +107,7 @@ public struct BestOfN: Sendable {
         let roots = try rollout.prefill(problems.map(\.prompt), sampling: sampling, delimiter: delimiter)
         for (p, problem) in problems.enumerated() {
             // Branch i draws from its own generator (seed + i), so sub-budgets are prefixes of one run.
-            var seed = sampling.seed
+            var seed = sampling.seed &+ UInt64(firstSample)
             branches += try rollout.start(roots[p], prompt: problem.prompt, count: n, fork: fork, sampling: sampling, nextSeed: &seed)
         }
         try rollout.run(&branches)
