@@ -191,7 +191,7 @@ struct GenerationRequest: Sendable {
             c.aggregation = agg
         }
         if let sel = try s.string("select") {
-            guard let rule = Selection(rawValue: sel) else { throw .invalid("search.select must be vanilla, weighted or majority", param: "search.select") }
+            guard let rule = Selection(rawValue: sel) else { throw .invalid("search.select must be vanilla, weighted, majority or conditional", param: "search.select") }
             c.selection = rule
         }
         if let d = try s.string("delimiter") { c.delimiter = d }

@@ -11,7 +11,8 @@ struct AutoTable: ParsableCommand {
         are the difficulty probe (their mean solution score), and its picks at every smaller budget are candidates. \
         --runs are beam search and DVTS outputs on the same problems. Problems are split into --bins bins of equal \
         size by difficulty; at each budget, each bin gets the strategy, N ≤ budget and selection rule that was right \
-        most often on its problems. The table is printed and written to --out as JSON.
+        most often on its problems. Beam search and DVTS stay candidates only if the scorer's signal-to-noise on \
+        the Best-of-N samples supports keeping 1 in --beam-width. The table is printed and written to --out as JSON.
         """
     )
 
@@ -24,6 +25,8 @@ struct AutoTable: ParsableCommand {
     @Option(help: "The --prm the runs used (auto refuses the table with another).") var prm = "checker"
     @Option(help: "Where the runs' problems came from (recorded in the table).") var source = "training problems"
     @Option(help: "Write the table here.") var out: String?
+    @Option(name: .customLong("beam-width"), help: "The M the --runs used (beam and DVTS keep 1 in M).") var beamWidth = 4
+    @Flag(name: .customLong("no-signal-cap"), help: "Keep beam and DVTS as candidates even where the scorer's signal-to-noise says pruning 1 in M picks noise.") var noSignalCap = false
 
     func run() throws {
         let list = budgets.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -43,12 +46,8 @@ struct AutoTable: ParsableCommand {
             return (n, try read(parts[1]))
         }
         let table = ComputeOptimalTable.learn(bestOfN: bon, others: others, probe: probe, bins: bins, budgets: list,
-                                              prm: prm, source: source)
+                                              prm: prm, source: source, beamWidth: beamWidth, capBySignal: !noSignalCap)
         print(table.description)
-        if let out {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(table).write(to: URL(fileURLWithPath: out))
-        }
+        if let out { try table.write(toFile: out) }
     }
 }

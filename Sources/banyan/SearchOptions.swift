@@ -10,7 +10,7 @@ struct SearchOptions: ParsableArguments {
     @Option(help: "greedy, best-of-n, beam, dvts, particles (N partial solutions resampled by score after every step), adaptive (samples in waves until the vote is settled, at most N) or auto (per problem: a few Best-of-N samples estimate its difficulty, then --auto-table picks strategy, N and selection rule for --budget).")
     var strategy: SearchStrategy = defaults.strategy
     @Option(help: "Budget for --strategy auto: the most samples / beams its choice may use.") var budget: Int?
-    @Option(name: .customLong("auto-table"), help: "Table for --strategy auto, from banyan auto-table (default: the shipped one, learned with --prm checker).")
+    @Option(name: .customLong("auto-table"), help: "Table for --strategy auto, from banyan auto-table (default: the one shipped for --prm checker or --prm head).")
     var autoTable: String?
     @Option(help: "Budget: samples (best-of-n), beams (beam), subtrees × width (dvts).") var n = defaults.n
     @Option(name: .customLong("beam-width"), help: "Candidates per expansion M (beam: keep n/M beams, fork each M ways; dvts: n/M subtrees).")
@@ -28,7 +28,7 @@ struct SearchOptions: ParsableArguments {
         """)
     var prm = defaults.prm
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate = defaults.aggregation
-    @Option(help: "Choice among solutions: vanilla, weighted or majority.") var select = defaults.selection
+    @Option(help: "Choice among solutions: vanilla, weighted, majority or conditional (weighted where the verifier is confident in the answer, else the vote).") var select = defaults.selection
     @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
     @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold.") var topP = defaults.sampling.topP
     @Option(name: .customLong("top-k"), help: "Sample among the K most likely tokens (0: all).") var topK = defaults.sampling.topK

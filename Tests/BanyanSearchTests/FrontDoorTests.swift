@@ -91,9 +91,15 @@ import Testing
         #expect(good.choice(budget: 8, difficulty: 0)?.strategy == .dvts)
         let shipped = try ComputeOptimalTable.load(path: nil, prm: "checker")
         #expect(!shipped.budgets.isEmpty, "the shipped table loads")
-        #expect(throws: SearchConfigurationError.autoTableScorer(path: ComputeOptimalTable.shippedPath!, learnedWith: "checker", given: "likelihood")) {
+        #expect(throws: SearchConfigurationError.noShippedAutoTable(prm: "likelihood", shipped: ["checker", "head"])) {
             try ComputeOptimalTable.load(path: nil, prm: "likelihood")
         }
+        let checkerTable = try #require(ComputeOptimalTable.shippedPath(prm: "checker"))
+        #expect(throws: SearchConfigurationError.autoTableScorer(path: checkerTable, learnedWith: "checker", given: "head")) {
+            try ComputeOptimalTable.load(path: checkerTable, prm: "head")
+        }
+        let headTable = try ComputeOptimalTable.load(path: nil, prm: "head")
+        #expect(headTable.prm == "head" && !headTable.budgets.isEmpty, "a table learned with the head is shipped")
     }
 
     @Test func prmSpecsParseAndPrintBack() throws {

@@ -28,7 +28,7 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var beamWidth = 4
     /// For `auto`: the most samples or beams its choice may use (default: n).
     public var budget: Int?
-    /// For `auto`: the table's file (default: the one shipped, learned with `checker`).
+    /// For `auto`: the table's file (default: the one shipped for the scorer: `checker` or `head`).
     public var autoTable: String?
     /// Steps before every remaining branch runs to its end (beam, dvts).
     public var maxDepth = 40

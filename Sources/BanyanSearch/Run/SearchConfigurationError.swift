@@ -6,6 +6,7 @@ public enum SearchConfigurationError: Error, Equatable, CustomStringConvertible 
     case noChatTemplate
     case noDefaultHead
     case noAutoTable
+    case noShippedAutoTable(prm: String, shipped: [String])
     case unreadable(String)
     case badAutoTable(path: String, detail: String)
     case autoTableScorer(path: String, learnedWith: String, given: String)
@@ -20,6 +21,9 @@ public enum SearchConfigurationError: Error, Equatable, CustomStringConvertible 
         case .noChatTemplate: return "this model has no chat template Banyan knows (ChatML or Llama 3)"
         case .noDefaultHead: return "no default PRM head is installed; give --prm head:PATH (from banyan train-prm)"
         case .noAutoTable: return "no auto table is installed; make one with banyan auto-table and give --auto-table FILE"
+        case .noShippedAutoTable(let prm, let shipped):
+            return "no auto table is shipped for --prm \(prm) (shipped: \(shipped.joined(separator: ", "))); give one of those --prm, "
+                + "or learn a table with banyan auto-table and give --auto-table FILE"
         case .unreadable(let path): return "cannot read \(path)"
         case .badAutoTable(let path, let detail): return "\(path) is not an auto table (banyan auto-table writes one): \(detail)"
         case .autoTableScorer(let path, let learned, let given):

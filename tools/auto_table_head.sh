@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The auto table shipped for --prm head (Sources/BanyanSearch/Resources/auto-table-head.json), learned on 620
+# training chains (seed=2; the held-out chains are seed=7), then checked on the 200 held-out chains at budgets
+# 4–64 beside every single method. Every run is resumable (banyan eval --out skips problems already done).
+#   1. training run with the shipped head: Best-of-N@64 (its first 4 samples are each problem's difficulty
+#      probe; its picks at 1..64 are the Best-of-N candidates). Beam search and DVTS are not run on the
+#      training chains: the head's signal-to-noise on these samples (Δ/σ 0.5, pruning pays up to 1 in 1)
+#      rules out pruning 1 in 4 before any run (auto-table's signal cap); set BEAM=1 to run them anyway;
+#   2. training problems whose question is also a held-out one are dropped (tools/drop_overlap.py);
+#   3. banyan auto-table --prm head (beam search stays a candidate only if the head's signal-to-noise on the
+#      Best-of-N samples supports pruning 1 in 4);
+#   4. held-out runs: Best-of-N@64 with the head and with the checker, and auto at budgets 4, 16, 64.
+# Usage: tools/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan to use another binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BANYAN:-.build/release/banyan}
+T=results/wave7/auto-train
+H=results/wave7/heldout
+TRAIN="arith:operands=3,digits=1,ops=+-,count=620,seed=2"
+HELD="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
+step=${1:-all}
+mkdir -p "$T" "$H"
+run() { local out=$1; shift; echo "== $out: banyan eval $*" >&2; "$B" eval --out "$out.jsonl" --json "$@" 2>"$out.log" | tail -1 > "$out.summary.json"; }
+if [ "$step" = train ] || [ "$step" = all ]; then
+    run "$T/bon64-head" --batch 4 --dataset "$TRAIN" --strategy best-of-n --n 64 --prm head
+    if [ -n "${BEAM:-}" ]; then
+        run "$T/beam16-head" --batch 8 --dataset "$TRAIN" --strategy beam --n 16 --beam-width 4 --prm head
+        run "$T/beam4-head" --batch 16 --dataset "$TRAIN" --strategy beam --n 4 --beam-width 4 --prm head
+    fi
+fi
+if [ "$step" = table ] || [ "$step" = all ]; then
+    # The held-out questions, from the held-out chains' run of tools/verifier_runs.sh.
+    runs=()
+    for f in bon64-head beam16-head beam4-head; do
+        [ -f "$T/$f.jsonl" ] || continue
+        python3 tools/drop_overlap.py "$T/$f.jsonl" results/wave6/chains-bon16-head.jsonl > "$T/$f.train.jsonl"
+        case $f in beam16*) runs+=(16:"$T/$f.train.jsonl") ;; beam4*) runs+=(4:"$T/$f.train.jsonl") ;; esac
+    done
+    "$B" auto-table --best-of-n "$T/bon64-head.train.jsonl" ${runs[@]+--runs "${runs[@]}"} \
+        --probe 4 --bins 3 --budgets 4,8,16,32,64 --prm head \
+        --source "$TRAIN (training chains, questions also held out dropped)" \
+        --out Sources/BanyanSearch/Resources/auto-table-head.json | tee results/wave7/auto-table-head.txt
+fi
+if [ "$step" = heldout ] || [ "$step" = all ]; then
+    run "$H/bon64-head" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm head
+    for b in 4 16 64; do run "$H/auto$b-head" --batch 8 --dataset "$HELD" --strategy auto --budget $b --prm head; done
+    run "$H/bon64-checker" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm checker
+fi

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""The scaling report with the learned head (docs/scaling-report-head.md and two SVG plots), 200 held-out chains.
+
+Usage: tools/scaling_report_head.py [HELDOUT_DIR] [WAVE6_DIR] [DOCS_DIR] > docs/scaling-report-head.md
+Reads HELDOUT_DIR (results/wave7/heldout) bon64-head, bon64-checker and auto{4,16,64}-head, and WAVE6_DIR
+(results/wave6) chains-beam16-head, chains-particles16-head and chains-adaptive16 (tools/auto_table_head.sh and
+tools/verifier_runs.sh make them). Best-of-N rows read one N=64 run at each sub-budget (its samples are
+independent); their tokens are the prompt plus that share of the decoded tokens. Differences are paired on the
+same problems, with 95% normal intervals.
+"""
+import json, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report_plots import paired, svg, wilson  # noqa: E402
+
+held = sys.argv[1] if len(sys.argv) > 1 else "results/wave7/heldout"
+wave6 = sys.argv[2] if len(sys.argv) > 2 else "results/wave6"
+docs = sys.argv[3] if len(sys.argv) > 3 else "docs"
+BUDGETS = [1, 2, 4, 8, 16, 32, 64]
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    return {r["id"]: r for r in (json.loads(l) for l in open(path) if l.strip())}
+
+
+bon = load(f"{held}/bon64-head.jsonl")
+if bon is None:
+    sys.exit(f"missing {held}/bon64-head.jsonl: run tools/auto_table_head.sh heldout")
+ids = sorted(bon, key=lambda i: int(i.rpartition("-")[2]))
+checker = load(f"{held}/bon64-checker.jsonl")
+
+
+def right(r, rule, n):
+    return bool(r["correct"].get(rule, {}).get(str(n), False))
+
+
+def top(r):
+    return max(int(k) for c in r["correct"].values() for k in c)
+
+
+# method -> {N: [0/1 per problem in ids order]}, and tokens per problem
+outcomes, tokens = {}, {}
+
+
+def add(method, n, rows, rule, sub):
+    if rows is None or any(i not in rows for i in ids):
+        return
+    got = [rows[i] for i in ids]
+    outcomes.setdefault(method, {})[n] = [right(r, rule, n if sub else top(r)) for r in got]
+    tok = [(r["tokensPrefilled"] + r["tokensDecoded"] * n / len(r["answers"])) if sub else
+           (r["tokensPrefilled"] + r["tokensDecoded"] + r.get("scorerTokens", 0)) for r in got]
+    tokens.setdefault(method, {})[n] = sum(tok) / len(tok)
+
+
+for n in BUDGETS:
+    add("majority vote", n, bon, "majority", True)
+    add("Best-of-N weighted, head", n, bon, "weighted", True)
+    add("conditional majority, head", n, bon, "conditional", True)
+    add("Best-of-N weighted, checker", n, checker, "weighted", True)
+add("beam search, head (M=4)", 16, load(f"{wave6}/chains-beam16-head.jsonl"), "weighted", False)
+add("particle filter, head", 16, load(f"{wave6}/chains-particles16-head.jsonl"), "weighted", False)
+add("adaptive vote (≤16)", 16, load(f"{wave6}/chains-adaptive16.jsonl"), "majority", False)
+for b in [4, 16, 64]:
+    add("auto, head", b, load(f"{held}/auto{b}-head.jsonl"), "weighted", False)
+
+COLORS = {"majority vote": "#888888", "Best-of-N weighted, head": "#4e79a7", "conditional majority, head": "#76b7b2",
+          "Best-of-N weighted, checker": "#59a14f", "beam search, head (M=4)": "#e15759", "particle filter, head": "#b07aa1",
+          "adaptive vote (≤16)": "#9c755f", "auto, head": "#f28e2b"}
+curves = {m: {n: (sum(o), len(o), tokens[m][n]) for n, o in c.items()} for m, c in outcomes.items()}
+os.makedirs(docs, exist_ok=True)
+svg(os.path.join(docs, "head-scaling-accuracy-n.svg"), curves, lambda n, v: n, "budget N (samples / particles / beams)",
+    "Held-out chains: accuracy against N (T=0.7)", len(ids), COLORS)
+svg(os.path.join(docs, "head-scaling-accuracy-tokens.svg"), curves, lambda n, v: v[2], "tokens computed per problem",
+    "Held-out chains: accuracy against tokens computed", len(ids), COLORS)
+
+print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, all {len(ids)} problems; T=0.7, seed 0. "
+      "The head is the PRM head shipped with banyan (`--prm head`); the checker is the line-by-line arithmetic checker; "
+      "neither knows the answer. Accuracy with 95% Wilson intervals; under it, tokens computed per problem.\n")
+print("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
+print("|---|" + "---|" * len(BUDGETS))
+for m, c in curves.items():
+    cells = []
+    for n in BUDGETS:
+        if n in c:
+            p, lo, hi = wilson(c[n][0], c[n][1])
+            cells.append(f"{100 * p:.1f}% [{100 * lo:.0f}–{100 * hi:.0f}]<br>{c[n][2]:,.0f} tok")
+        else:
+            cells.append("")
+    print(f"| {m} | " + " | ".join(cells) + " |")
+cov = sum(r["coverage"] for r in bon.values()) / len(bon)
+print(f"\nCoverage (any of the 64 samples right): {100 * cov:.1f}%.\n")
+print("![accuracy against N](head-scaling-accuracy-n.svg)\n")
+print("![accuracy against tokens](head-scaling-accuracy-tokens.svg)\n")
+
+print("Paired differences in points on the same problems (95% intervals):\n")
+print("| budget | weighted (head) − majority | conditional (head) − majority | weighted (checker) − majority | auto (head) − best single method at that budget |")
+print("|---|---|---|---|---|")
+fmt = lambda d: f"{100 * d[0]:+.1f} [{100 * d[1]:+.1f}, {100 * d[2]:+.1f}]"
+for n in BUDGETS:
+    maj = outcomes["majority vote"][n]
+    cells = []
+    for m in ["Best-of-N weighted, head", "conditional majority, head", "Best-of-N weighted, checker"]:
+        cells.append(fmt(paired(outcomes[m][n], maj)) if n in outcomes.get(m, {}) else "")
+    auto = outcomes.get("auto, head", {}).get(n)
+    if auto is not None:
+        # The best single head-run method with N ≤ budget, chosen on these held-out problems (favours it).
+        singles = [(sum(o), m, k) for m, c in outcomes.items() if m not in ("auto, head", "Best-of-N weighted, checker")
+                   for k, o in c.items() if k <= n]
+        best = max(singles)
+        cells.append(f"{fmt(paired(auto, outcomes[best[1]][best[2]]))} vs {best[1]} N={best[2]}")
+    else:
+        cells.append("")
+    print(f"| {n} | " + " | ".join(cells) + " |")
