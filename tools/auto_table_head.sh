@@ -9,7 +9,8 @@
 #   2. training problems whose question is also a held-out one are dropped (tools/drop_overlap.py);
 #   3. banyan auto-table --prm head (beam search stays a candidate only if the head's signal-to-noise on the
 #      Best-of-N samples supports pruning 1 in 4);
-#   4. held-out runs: Best-of-N@64 with the head and with the checker, and auto at budgets 4, 16, 64.
+#   4. held-out runs: Best-of-N@64 with the head, auto at budgets 4, 16, 64, adaptive voting at confidence
+#      0.8, and Best-of-N@64 with the checker.
 # Usage: tools/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan to use another binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,5 +45,8 @@ fi
 if [ "$step" = heldout ] || [ "$step" = all ]; then
     run "$H/bon64-head" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm head
     for b in 4 16 64; do run "$H/auto$b-head" --batch 8 --dataset "$HELD" --strategy auto --budget $b --prm head; done
+    # Adaptive voting at the confidence the training chains support (0.8: the vote of the first 16 training
+    # samples unchanged with 43% of them, tools/selection_sim.py), waves of 2.
+    run "$H/adaptive16-c08" --batch 32 --dataset "$HELD" --strategy adaptive --n 16 --confidence 0.8 --wave 2 --prm checker
     run "$H/bon64-checker" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm checker
 fi

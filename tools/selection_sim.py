@@ -193,7 +193,29 @@ def tally(answers, scores):
     return order, first, total, votes
 
 
+def _confident_score():
+    """Selection.confidentShare from Scorers.swift (the shipped `conditional` threshold, variant (c)), if present."""
+    import re
+    try:
+        with open(os.path.join(ROOT, "Sources", "BanyanSearch", "Scoring", "Scorers.swift"), encoding="utf-8") as f:
+            m = re.search(r"static let confidentShare = ([0-9.]+)", f.read())
+        return float(m.group(1)) if m else None
+    except OSError:
+        return None
+
+
+CONFIDENT_SCORE = _confident_score()
+
+
 def pick(rule, answers, scores):
+    """Selection.pick for rule in vanilla, weighted, majority, conditional (= variant (c) at
+    Selection.confidentShare)."""
+    if rule == "conditional":
+        if CONFIDENT_SCORE is None:
+            raise ValueError("no Selection.confidentShare in Scorers.swift")
+        return conditional("c", CONFIDENT_SCORE, answers, scores)
+    if rule not in ("vanilla", "weighted", "majority"):
+        raise ValueError(f"unknown selection rule {rule}")
     if rule == "vanilla":
         best = None
         for a, s in zip(answers, scores):
@@ -331,6 +353,10 @@ def verify_bon(records):
     bad_c, bad_p, checks, bad16 = 0, 0, 0, 0
     for r in records:
         for rule, by_budget in r["correct"].items():
+            # Records written before conditional became variant (c) (the last 80 training problems were
+            # written with an earlier rule) are not checked on it.
+            if rule == "conditional" and (CONFIDENT_SCORE is None or r.get("_early_conditional")):
+                continue
             for b, ok in by_budget.items():
                 p = pick(rule, r["answers"][: int(b)], r["scores"][: int(b)])
                 checks += 1
@@ -345,6 +371,16 @@ def verify_bon(records):
     return checks, bad_c, bad_p, bad16
 
 
+def print_rule(label, recs, v, t):
+    maj = [right(pick("majority", r["answers"], r["scores"]), r["expected"]) for r in recs]
+    x = [right(conditional(v, t, r["answers"], r["scores"]), r["expected"]) for r in recs]
+    m, h = paired(x, maj)
+    wins = sum(1 for a, b in zip(x, maj) if a and not b)
+    losses = sum(1 for a, b in zip(x, maj) if b and not a)
+    print(f"   {label:14s} {100 * sum(x) / len(recs):.1f} vs majority {100 * sum(maj) / len(recs):.1f}: "
+          f"{fmt_diff(m, h)}  (+{wins}/-{losses})")
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -352,11 +388,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--train", default=TRAIN)
     ap.add_argument("--grid", type=float, default=0.05, help="tau grid step (default 0.05)")
+    ap.add_argument("--keep-overlap", action="store_true",
+                    help="keep training problems whose question is also in a held-out file (dropped by default)")
     args = ap.parse_args()
     taus = [round(i * args.grid, 6) for i in range(int(round(1 / args.grid)) + 1)]
 
     held = {label: load(os.path.join(WAVE6, f)) for label, f in HELD_OUT}
     train = load(args.train) if os.path.exists(args.train) else []
+    for r in train:
+        r["_early_conditional"] = True  # written before conditional became variant (c), or without it
 
     # 0. Verification -------------------------------------------------------------------------------
     print("== 0. Verification of the reimplementation")
@@ -408,8 +448,13 @@ def main():
 
     # Choose the variant and tau on the training file -----------------------------------------------
     ns = [4, 8, 16, 32, 64]
+    held_questions = {r["question"] for recs in held.values() for r in recs}
+    overlap = sum(r["question"] in held_questions for r in train)
+    if not args.keep_overlap:
+        train = [r for r in train if r["question"] not in held_questions]
     ntrain = len(train)
-    print(f"\n== 1b. Training file {os.path.relpath(args.train, ROOT)}: {ntrain} problems")
+    print(f"\n== 1b. Training file {os.path.relpath(args.train, ROOT)}: {ntrain} problems "
+          f"({overlap} whose question is also held out {'kept' if args.keep_overlap else 'dropped'})")
     chosen = None
     if ntrain:
         ns = [n for n in ns if all(len(r["answers"]) >= n for r in train)]
@@ -441,6 +486,10 @@ def main():
             print(f"   ({v}) n={n0} by tau: {row}")
         v, t = chosen
         print(f"   CHOSEN on training: variant ({v}), tau = {t:.2f}")
+        if CONFIDENT_SCORE is not None:
+            sb = table[("c", min(taus, key=lambda x: abs(x - CONFIDENT_SCORE)))]
+            print(f"   (shipped Selection.conditional = (c) at {CONFIDENT_SCORE}: "
+                  + "  ".join(f"n={n}:{100 * sb[n]:.1f}" for n in ns) + ")")
         cells = []
         for n in ns:
             x = [right(conditional(v, t, r["answers"][:n], r["scores"][:n]), r["expected"]) for r in train]
@@ -449,13 +498,11 @@ def main():
 
         print(f"\n== 1c. Chosen rule ({v}, tau={t:.2f}) on held-out, n=16 vs majority@16")
         for label, recs in held.items():
-            maj = [right(pick("majority", r["answers"], r["scores"]), r["expected"]) for r in recs]
-            x = [right(conditional(v, t, r["answers"], r["scores"]), r["expected"]) for r in recs]
-            m, h = paired(x, maj)
-            wins = sum(1 for a, b in zip(x, maj) if a and not b)
-            losses = sum(1 for a, b in zip(x, maj) if b and not a)
-            print(f"   {label:14s} {100 * sum(x) / len(recs):.1f} vs majority {100 * sum(maj) / len(recs):.1f}: "
-                  f"{fmt_diff(m, h)}  (+{wins}/-{losses})")
+            print_rule(label, recs, v, t)
+        if CONFIDENT_SCORE is not None:
+            print(f"   shipped Selection.conditional, (c) tau={CONFIDENT_SCORE}:")
+            for label, recs in held.items():
+                print_rule(label, recs, "c", CONFIDENT_SCORE)
 
     # 2. Adaptive consistency and ESC ---------------------------------------------------------------
     print("\n== 2. Early stopping (N=16, pick = majority of samples used). acc, diff vs majority@16 [95%], "

@@ -115,23 +115,22 @@ final class ScriptedPolicy: SearchPolicy {
         #expect(Selection.vanilla.pick([solution("4", 0), solution("5", 0), solution("5", 0)]) == "4")
     }
 
-    /// Conditional majority: the weighted pick only where its solutions' mean score reaches the threshold.
+    /// Conditional majority: the weighted pick only where its answer holds enough of the summed score.
     @Test func conditionalMajorityTrustsOnlyAConfidentVerifier() throws {
         func solution(_ answer: String, _ score: Double) -> Solution {
             Solution(steps: [], text: "Answer: \(answer)", answer: answer, score: score, end: .endOfGeneration)
         }
-        let t = Selection.confidentScore
-        // "5" outweighs three low-scored "3"s with a confident score: the verifier is followed.
-        let confident = [solution("3", 0.1), solution("3", 0.1), solution("3", 0.1), solution("5", t + 0.2)]
+        #expect(Selection.confidentShare == 0.5)
+        // "5" holds 0.9 of 1.2 (75%): the verifier is followed against three votes for "3".
+        let confident = [solution("3", 0.1), solution("3", 0.1), solution("3", 0.1), solution("5", 0.9)]
         #expect(Selection.weighted.pick(confident) == "5" && Selection.majority.pick(confident) == "3")
         #expect(Selection.conditional.pick(confident) == "5")
-        // "5" still outweighs them, but below the threshold: the vote decides.
-        let unsure = [solution("3", 0.1), solution("3", 0.1), solution("3", 0.1), solution("5", t - 0.05)]
+        // "5" is still the heaviest answer, but with 0.4 of 0.9 (44%) among three: the vote decides.
+        let unsure = [solution("3", 0.1), solution("3", 0.1), solution("3", 0.1), solution("5", 0.4), solution("7", 0.2)]
         #expect(Selection.weighted.pick(unsure) == "5")
         #expect(Selection.conditional.pick(unsure) == "3")
-        // The mean, not the sum: two "5"s of t − 0.05 each sum past three "3"s of 0.3 but are not confident.
-        let many = [solution("3", 0.3), solution("3", 0.3), solution("3", 0.3), solution("5", t - 0.05), solution("5", t - 0.05)]
-        #expect(Selection.weighted.pick(many) == "5" && Selection.conditional.pick(many) == "3")
+        // No score at all: the vote.
+        #expect(Selection.conditional.pick([solution("4", 0), solution("5", 0), solution("5", 0)]) == "5")
         #expect(Selection.conditional.pick([Solution]()) == nil)
     }
 

@@ -147,14 +147,15 @@ public enum Selection: String, Sendable, Codable, CaseIterable, CodingKeyReprese
     case weighted
     /// The most frequent answer.
     case majority
-    /// Conditional majority (LiLaVe): the weighted pick when the verifier is confident in it (the mean
-    /// score of the solutions giving that answer is at least `Selection.confidentScore`), else the vote.
+    /// Conditional majority (LiLaVe): the weighted pick when the verifier is confident in it (the answer
+    /// holds at least `Selection.confidentShare` of all solutions' summed score), else the vote.
     case conditional
 
-    /// The mean solution score above which `conditional` trusts the verifier. Chosen on the training
-    /// chains (`arith:…,seed=2`, 540 problems, Best-of-N@16 with the shipped head) as the threshold with
-    /// the best accuracy (`tools/selection_sim.py`); never tuned on a held-out set.
-    public static let confidentScore = 0.55
+    /// The share of the summed score above which `conditional` trusts the verifier. Chosen on the
+    /// training chains (`arith:…,seed=2`, the 531 problems whose question is not held out, the first 16
+    /// Best-of-N samples scored by the shipped head) among shares and two other confidence measures (the
+    /// winner's mean score, the top solution's score), by `tools/selection_sim.py`; never on a held-out set.
+    public static let confidentShare = 0.5
 
     /// The chosen answer (ties go to the answer seen first); nil if no solution has one.
     public func pick(_ solutions: some Collection<Solution>) -> String? {
@@ -185,8 +186,8 @@ public enum Selection: String, Sendable, Codable, CaseIterable, CodingKeyReprese
             case .weighted: chosen = winner(heavier)
             case .majority: chosen = winner(moreVotes)
             default:
-                let weighted = winner(heavier)
-                let confident = weighted.map { scores[$0]! / Double(votes[$0]!) >= Self.confidentScore } ?? false
+                let weighted = winner(heavier), total = scores.values.reduce(0, +)
+                let confident = weighted.map { total > 0 && scores[$0]! / total >= Self.confidentShare } ?? false
                 chosen = confident ? weighted : winner(moreVotes)
             }
             return chosen.flatMap { first[$0] }
