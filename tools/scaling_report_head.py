@@ -3,7 +3,8 @@
 
 Usage: tools/scaling_report_head.py [HELDOUT_DIR] [WAVE6_DIR] [DOCS_DIR] > docs/scaling-report-head.md
 Reads HELDOUT_DIR (results/wave7/heldout) bon64-head, bon64-checker and auto{4,16,64}-head, and WAVE6_DIR
-(results/wave6) chains-beam16-head, chains-particles16-head and chains-adaptive16 (tools/auto_table_head.sh and
+(results/wave6) chains-beam16-head, chains-particles16-head and chains-adaptive16, and HELDOUT_DIR adaptive16-c08
+(tools/auto_table_head.sh and
 tools/verifier_runs.sh make them). Best-of-N rows read one N=64 run at each sub-budget (its samples are
 independent); their tokens are the prompt plus that share of the decoded tokens. Differences are paired on the
 same problems, with 95% normal intervals.
@@ -62,12 +63,13 @@ for n in BUDGETS:
 add("beam search, head (M=4)", 16, load(f"{wave6}/chains-beam16-head.jsonl"), "weighted", False)
 add("particle filter, head", 16, load(f"{wave6}/chains-particles16-head.jsonl"), "weighted", False)
 add("adaptive vote (≤16)", 16, load(f"{wave6}/chains-adaptive16.jsonl"), "majority", False)
+add("adaptive vote (≤16), confidence 0.8", 16, load(f"{held}/adaptive16-c08.jsonl"), "majority", False)
 for b in [4, 16, 64]:
     add("auto, head", b, load(f"{held}/auto{b}-head.jsonl"), "weighted", False)
 
 COLORS = {"majority vote": "#888888", "Best-of-N weighted, head": "#4e79a7", "conditional majority, head": "#76b7b2",
           "Best-of-N weighted, checker": "#59a14f", "beam search, head (M=4)": "#e15759", "particle filter, head": "#b07aa1",
-          "adaptive vote (≤16)": "#9c755f", "auto, head": "#f28e2b"}
+          "adaptive vote (≤16)": "#9c755f", "adaptive vote (≤16), confidence 0.8": "#edc948", "auto, head": "#f28e2b"}
 curves = {m: {n: (sum(o), len(o), tokens[m][n]) for n, o in c.items()} for m, c in outcomes.items()}
 os.makedirs(docs, exist_ok=True)
 svg(os.path.join(docs, "head-scaling-accuracy-n.svg"), curves, lambda n, v: n, "budget N (samples / particles / beams)",
