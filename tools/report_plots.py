@@ -12,6 +12,21 @@ def wilson(k, n, z=1.96):
     return p, max(0, c - h), min(1, c + h)
 
 
+def accuracy_table(curves, budgets, decimals=0):
+    """Markdown rows: a method per row, each N's accuracy with its Wilson interval and tokens per problem."""
+    lines = ["| method | " + " | ".join(f"N={n}" for n in budgets) + " |", "|---|" + "---|" * len(budgets)]
+    for m, c in curves.items():
+        cells = []
+        for n in budgets:
+            if n in c:
+                p, lo, hi = wilson(c[n][0], c[n][1])
+                cells.append(f"{100 * p:.{decimals}f}% [{100 * lo:.0f}–{100 * hi:.0f}]<br>{c[n][2]:,.0f} tok")
+            else:
+                cells.append("")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def paired(a, b, z=1.96):
     """Mean of a_i − b_i over paired 0/1 outcomes, with a normal 95% interval."""
     d = [x - y for x, y in zip(a, b)]

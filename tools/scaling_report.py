@@ -10,7 +10,6 @@ import json, math, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_plots  # noqa: E402
-from report_plots import wilson  # noqa: E402
 
 results, limit, docs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 table_text = open(sys.argv[4]).read().strip() if len(sys.argv) > 4 and sys.argv[4] != "-" else None
@@ -108,17 +107,7 @@ print(f"Held-out {dataset}, first {len(ids)} problems; T=0.7, seed 0, "
       "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned PRM head "
       "shipped with banyan. Accuracy with 95% Wilson intervals; "
       "under it, tokens computed per problem.\n")
-print("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
-print("|---|" + "---|" * len(BUDGETS))
-for m, c in curves.items():
-    cells = []
-    for n in BUDGETS:
-        if n in c:
-            p, l, h = wilson(c[n][0], c[n][1])
-            cells.append(f"{100 * p:.0f}% [{100 * l:.0f}–{100 * h:.0f}]<br>{c[n][2]:,.0f} tok")
-        else:
-            cells.append("")
-    print(f"| {m} | " + " | ".join(cells) + " |")
+print(report_plots.accuracy_table(curves, BUDGETS, 0))
 print()
 cov = [bon[i] for i in ids]
 print("Coverage (any of the 32 samples right): " + f"{100 * sum(r['coverage'] for r in cov) / len(cov):.0f}%. "

@@ -12,7 +12,8 @@ same problems, with 95% normal intervals.
 import json, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report_plots import paired, svg, wilson  # noqa: E402
+import report_plots  # noqa: E402
+from report_plots import paired, svg  # noqa: E402
 
 held = sys.argv[1] if len(sys.argv) > 1 else "results/wave7/heldout"
 wave6 = sys.argv[2] if len(sys.argv) > 2 else "results/wave6"
@@ -80,17 +81,7 @@ svg(os.path.join(docs, "head-scaling-accuracy-tokens.svg"), curves, lambda n, v:
 print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, all {len(ids)} problems; T=0.7, seed 0. "
       "The head is the PRM head shipped with banyan (`--prm head`); the checker is the line-by-line arithmetic checker; "
       "neither knows the answer. Accuracy with 95% Wilson intervals; under it, tokens computed per problem.\n")
-print("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
-print("|---|" + "---|" * len(BUDGETS))
-for m, c in curves.items():
-    cells = []
-    for n in BUDGETS:
-        if n in c:
-            p, lo, hi = wilson(c[n][0], c[n][1])
-            cells.append(f"{100 * p:.1f}% [{100 * lo:.0f}–{100 * hi:.0f}]<br>{c[n][2]:,.0f} tok")
-        else:
-            cells.append("")
-    print(f"| {m} | " + " | ".join(cells) + " |")
+print(report_plots.accuracy_table(curves, BUDGETS, 1))
 cov = sum(r["coverage"] for r in bon.values()) / len(bon)
 print(f"\nCoverage (any of the 64 samples right): {100 * cov:.1f}%.\n")
 print("![accuracy against N](head-scaling-accuracy-n.svg)\n")
