@@ -25,7 +25,6 @@ struct SamplingOptions: ParsableArguments {
     }
 }
 
-
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Continue a prompt. Only the generated text goes to stdout; timings go to stderr.",

@@ -9,18 +9,10 @@ struct Tokenize: ParsableCommand {
     )
 
     @OptionGroup var model: ModelOptions
-
-    @Flag(help: "Print exactly one JSON array of token ids on stdout.")
-    var json = false
-
-    @Flag(name: .customLong("no-special"), help: "Treat special-token text as plain text.")
-    var noSpecial = false
-
-    @Option(help: "Read the text from this file instead of the argument.")
-    var file: String?
-
-    @Argument(help: "The text to tokenize.")
-    var text: String?
+    @Flag(help: "Print exactly one JSON array of token ids on stdout.") var json = false
+    @Flag(name: .customLong("no-special"), help: "Treat special-token text as plain text.") var noSpecial = false
+    @Option(help: "Read the text from this file instead of the argument.") var file: String?
+    @Argument(help: "The text to tokenize.") var text: String?
 
     func validate() throws {
         guard (text == nil) != (file == nil) else { throw ValidationError("give either TEXT or --file F, not both or neither") }

@@ -20,7 +20,6 @@ struct TrainPRM: ParsableCommand {
         """
     )
 
-
     @OptionGroup var model: ModelOptions
     @Option(help: "Training problems, repeatable (JSONL or arith:…; exact labels need arithmetic chains, word problems get the arithmetic checker's).")
     var dataset: [String] = ["arith:operands=3,digits=1,ops=+-,count=200,seed=1"]
@@ -36,6 +35,7 @@ struct TrainPRM: ParsableCommand {
     var ranking: Float = 0
     @Option(help: "Monte-Carlo rollouts from each step's end (0: no Monte-Carlo labels).") var rollouts = 0
     @Option(help: "Hidden units of a two-layer MLP head (0: linear).") var hidden = 0
+    @Option(parsing: .upToNextOption, help: "Layers (0-based) whose outputs the head also reads beside the final hidden state, e.g. 10 20.") var layers: [Int] = []
     @Option(help: "Training epochs.") var epochs = 300
     @Option(help: "L2 penalty.") var l2: Float = 1e-2
     @Option(help: "Problems sampled together in one batch.") var batch = 16
@@ -59,8 +59,9 @@ struct TrainPRM: ParsableCommand {
         let session = try LanguageModel.load(model.model, threads: threads)
         guard let template = session.tokenizer.chatTemplate else { throw CLIError.invalid("this model has no chat template Banyan knows") }
         let tok = session.tokenizer.tokenizer
-        let hash = try PRMHeads.modelSHA256(session.model.sourceDescription)
-        let start = MonotonicClock.seconds()
+        let hash = try PRMHeads.modelSHA256(session.model.sourceDescription), start = MonotonicClock.seconds()
+        let width = session.model.config.embeddingWidth, dimension = StepFeatures.dimension(width: width * (1 + layers.count))
+        try session.engine.setFeatureLayers(layers)
         var sources: [(examples: [PRMExample], problems: [Problem])] = []
         for (k, spec) in dataset.enumerated() {
             let problems = Array(try ProblemSet.load(spec).prefix(limit ?? .max))
@@ -70,6 +71,7 @@ struct TrainPRM: ParsableCommand {
             let cache = k < examples.count ? examples[k] : nil
             if let cache, FileManager.default.fileExists(atPath: cache) {
                 sources.append((try PRMDataset.load(from: cache), problems))
+                if let d = sources[k].examples.first?.features.first?.count, d != dimension { throw CLIError.invalid("\(cache) holds \(d) features per step; --layers \(layers) reads \(dimension)") }
                 Terminal.status("reusing \(sources[k].examples.count) sampled solutions of \(spec) from \(cache)")
                 continue
             }
@@ -90,8 +92,9 @@ struct TrainPRM: ParsableCommand {
         }
         var settings = PRMTraining.Settings()
         (settings.hiddenUnits, settings.epochs, settings.l2, settings.seed) = (hidden, epochs, l2, seed)
-        let c = PRMComparison(train: train, test: test, settings: settings, ranking: ranking > 0 ? (labels, ranking) : nil) { kind in
-            ["model_sha256": hash, "layer": "final hidden state (after the output norm)", "labels": kind.rawValue,
+        let c = PRMComparison(train: train, test: test, settings: settings, ranking: ranking > 0 ? (labels, ranking) : nil,
+                              layers: (width, layers.count, labels)) { kind in
+            ["model_sha256": hash, "layer": "final hidden state (after the output norm)", "labels": kind.rawValue, "feature_layers": layers.map(String.init).joined(separator: ","),
              "dataset": dataset.joined(separator: " + "), "features": "hidden at step end, hidden after '=', mean/min/result token log-probability",
              "hidden_units": String(hidden), "banyan": "train-prm"]
         }

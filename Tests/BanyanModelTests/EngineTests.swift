@@ -30,6 +30,34 @@ import Testing
         }
     }
 
+    /// Feature layers return each chosen layer's output, RMS-normalized, for exactly the rows asked for, and
+    /// change nothing else: the last layer's state times the output norm's weight is the final hidden state.
+    @Test func featureLayersReturnChosenLayersWithoutChangingTheStep() throws {
+        let m = try RealModelTests.model()
+        let toks = try Self.tokens(), e = m.config.embeddingWidth, last = m.config.layerCount - 1
+        let plain = try Engine(model: m), probed = try Engine(model: m)
+        try probed.setFeatureLayers([10, last])
+        #expect(probed.featureLayers == [10, last])
+        #expect(throws: ModelRunError.noSuchLayer(last + 1, layers: last + 1)) { try probed.setFeatureLayers([last + 1]) }
+        func run(_ engine: Engine) throws -> [StepOutput] {
+            let a = engine.createSequence(), b = engine.createSequence()
+            return try engine.step([StepInput(sequence: a, tokens: Array(toks.prefix(20)), outputs: .all),
+                                    StepInput(sequence: b, tokens: Array(toks.suffix(9)), outputs: .last)])
+        }
+        let (expected, got) = (try run(plain), try run(probed))
+        for (x, y) in zip(expected, got) {
+            #expect(x.logits == y.logits && x.hidden == y.hidden)
+            #expect(x.layerHidden.isEmpty && y.layerHidden.count == y.rows * 2 * e)
+            for r in 0..<y.rows {
+                let mid = y.layerHidden[(r * 2 * e)..<(r * 2 * e + e)], top = y.layerHidden[(r * 2 * e + e)..<((r + 1) * 2 * e)]
+                let meanSquare = mid.reduce(0.0) { $0 + Double($1 * $1) } / Double(e)
+                #expect(abs(meanSquare - 1) < 1e-3, "layer 10 is RMS-normalized: \(meanSquare)")
+                #expect(zip(top, m.weights.outputNorm).map { $0 * $1 } == Array(y.hidden[(r * e)..<((r + 1) * e)]))
+                #expect(Array(mid) != Array(top))
+            }
+        }
+    }
+
     /// 6 sequences forked from one prompt at a fork point, each extended by its own tokens, all in one
     /// batched step: shared-prefix and per-sequence attention, and each sequence alone without forking,
     /// give bitwise the same logits.

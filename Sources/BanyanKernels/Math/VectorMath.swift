@@ -14,6 +14,14 @@ public enum VectorMath {
         for j in 0..<count { y[j] = x[j] * scale * weight[j] }
     }
 
+    /// y = x / rms(x), without a weight (the same order of operations as `rmsNorm`).
+    public static func rmsNormalize(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, epsilon: Float) {
+        var total = 0.0
+        for i in 0..<count { total += Double(x[i] * x[i]) }
+        let scale = 1 / (Float(total / Double(count)) + epsilon).squareRoot()
+        for j in 0..<count { y[j] = x[j] * scale }
+    }
+
     /// dot(a, b) with 16 float lanes.
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {

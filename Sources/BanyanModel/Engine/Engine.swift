@@ -28,6 +28,9 @@ public final class Engine {
     public var attentionStrategy: AttentionStrategy = .sharedPrefix
     /// Shortest shared prefix, in tokens, worth a separate attention pass.
     public var minimumSharedPrefix = 32
+    /// Layers whose outputs every step also returns for the rows asked for (`StepOutput.layerHidden`),
+    /// read by PRM heads on several layers; set it with `setFeatureLayers`.
+    public private(set) var featureLayers: [Int] = []
     /// What the last `step` did in attention, and how long it took.
     public private(set) var lastProfile = AttentionProfile()
     private let state: RunState
@@ -42,6 +45,14 @@ public final class Engine {
     }
 
     public var config: LlamaConfig { model.config }
+
+    /// Chooses the layers returned in `StepOutput.layerHidden` (0-based, each below the layer count).
+    public func setFeatureLayers(_ layers: [Int]) throws(ModelRunError) {
+        for l in layers where !(0..<model.config.layerCount).contains(l) {
+            throw ModelRunError.noSuchLayer(l, layers: model.config.layerCount)
+        }
+        featureLayers = layers
+    }
 
     // MARK: sequences
 
@@ -73,7 +84,7 @@ public final class Engine {
         cache.advanceStep()
         let (outputs, profile) = model.forward(batch, cache: cache,
                                                options: ForwardOptions(numerics: numerics, attentionStrategy: attentionStrategy,
-                                                                       minimumSharedPrefix: minimumSharedPrefix),
+                                                                       minimumSharedPrefix: minimumSharedPrefix, featureLayers: featureLayers),
                                                state: state)
         lastProfile = profile
         lastProfile.stepSeconds = MonotonicClock.seconds() - stepStart

@@ -73,12 +73,22 @@ public final class LlamaModel: Sendable {
                                  tables: batch.tables, firstRow: batch.firstRow, pageSize: cache.geometry.pageSize,
                                  chunk: AttentionChunks.size, minimumSharedPrefix: options.minimumSharedPrefix)
         let positions = batch.rows.map(\.position)
+        let wanted = batch.wantedRows
+        let e = c.embeddingWidth, featureCount = options.featureLayers.count
+        var layerHidden = [Float](repeating: 0, count: featureCount == 0 ? 0 : wanted.count * featureCount * e)
         for (l, layer) in weights.layers.enumerated() {
             attentionBlock(layer: l, weights: layer, batch: batch, plan: &plan, positions: positions, cache: cache,
                            precision: options.numerics.attention, quantize: quantize, state: s)
             feedForwardBlock(weights: layer, rows: n, quantize: quantize, state: s)
+            for (f, chosen) in options.featureLayers.enumerated() where chosen == l {
+                layerHidden.withUnsafeMutableBufferPointer { out in
+                    for (k, r) in wanted.enumerated() {
+                        VectorMath.rmsNormalize(s.x[r], out.baseAddress! + (k * featureCount + f) * e, count: e, epsilon: c.rmsEpsilon)
+                    }
+                }
+            }
         }
-        return (logits(batch, quantize: quantize, state: s), plan.profile)
+        return (logits(batch, wanted: wanted, layerHidden: layerHidden, quantize: quantize, state: s), plan.profile)
     }
 
     /// x += Wo · attention(RoPE(Wq·norm(x)), cache ∪ RoPE(Wk·norm(x)), cache ∪ Wv·norm(x)).
@@ -116,10 +126,9 @@ public final class LlamaModel: Sendable {
 
     /// Output norm and LM head for the rows asked for, every input's rows in one matmul (the output
     /// layer is read once per step, however many sequences).
-    private func logits(_ batch: StepBatch, quantize: Bool, state s: RunState) -> [StepOutput] {
+    private func logits(_ batch: StepBatch, wanted sources: [Int], layerHidden: [Float], quantize: Bool, state s: RunState) -> [StepOutput] {
         let c = config, e = c.embeddingWidth, vocabulary = c.vocabularySize
-        var sources: [Int] = []
-        for (i, input) in batch.inputs.enumerated() { sources += input.wanted.map { batch.firstRow[i] + $0 } }
+        let perRow = sources.isEmpty ? 0 : layerHidden.count / sources.count
         var hidden = [Float](repeating: 0, count: sources.count * e)
         var logits = [Float](repeating: 0, count: sources.count * vocabulary)
         if !sources.isEmpty {
@@ -141,7 +150,8 @@ public final class LlamaModel: Sendable {
         for input in batch.inputs {
             let k = input.wanted.count
             outputs.append(StepOutput(sequence: input.sequence, rows: k, logits: Array(logits[(first * vocabulary)..<((first + k) * vocabulary)]),
-                                      hidden: Array(hidden[(first * e)..<((first + k) * e)]), vocabularySize: vocabulary))
+                                      hidden: Array(hidden[(first * e)..<((first + k) * e)]),
+                                      layerHidden: Array(layerHidden[(first * perRow)..<((first + k) * perRow)]), vocabularySize: vocabulary))
             first += k
         }
         return outputs

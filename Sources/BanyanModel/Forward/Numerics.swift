@@ -31,10 +31,15 @@ public struct ForwardOptions: Sendable, Equatable {
     public var attentionStrategy: AttentionStrategy
     /// Shortest shared prefix, in tokens, worth a separate pass.
     public var minimumSharedPrefix: Int
+    /// Layers (0-based) whose output, RMS-normalized, is returned beside the final hidden state for the
+    /// rows asked for (`StepOutput.layerHidden`): what a PRM head reading several layers needs.
+    public var featureLayers: [Int]
 
-    public init(numerics: Numerics = .llamaCpp, attentionStrategy: AttentionStrategy = .sharedPrefix, minimumSharedPrefix: Int = 32) {
+    public init(numerics: Numerics = .llamaCpp, attentionStrategy: AttentionStrategy = .sharedPrefix, minimumSharedPrefix: Int = 32,
+                featureLayers: [Int] = []) {
         self.numerics = numerics
         self.attentionStrategy = attentionStrategy
         self.minimumSharedPrefix = minimumSharedPrefix
+        self.featureLayers = featureLayers
     }
 }

@@ -11,4 +11,11 @@ struct StepBatch {
     let starts: [Int]
     let firstRow: [Int]
     let tables: [[Int32]]
+
+    /// The step rows that return outputs, every input's in order.
+    var wantedRows: [Int] {
+        var rows: [Int] = []
+        for (i, input) in inputs.enumerated() { rows += input.wanted.map { firstRow[i] + $0 } }
+        return rows
+    }
 }

@@ -33,6 +33,10 @@ public struct StepOutput: Sendable {
     public let logits: [Float]
     /// `rows × embeddingWidth` final hidden states (after the output norm), what a PRM head reads.
     public let hidden: [Float]
+    /// `rows × (featureLayers.count × embeddingWidth)`: each of the engine's `featureLayers` outputs
+    /// (the residual stream after that layer, RMS-normalized without a weight), layer after layer per row;
+    /// empty when the engine names no feature layers.
+    public let layerHidden: [Float]
     public let vocabularySize: Int
 
     /// Logits of row `r` (the last requested row by default).
@@ -48,6 +52,7 @@ public enum ModelRunError: Error, Equatable, CustomStringConvertible {
     case tokenOutOfRange(Int32, vocabularySize: Int)
     case contextExceeded(needed: Int, context: Int)
     case duplicateSequence(Int)
+    case noSuchLayer(Int, layers: Int)
 
     public var description: String {
         switch self {
@@ -55,6 +60,7 @@ public enum ModelRunError: Error, Equatable, CustomStringConvertible {
         case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
         case .contextExceeded(let n, let ctx): return "\(n) tokens exceed the model's context of \(ctx)"
         case .duplicateSequence(let s): return "sequence \(s) appears twice in one step; give it all its tokens in one input"
+        case .noSuchLayer(let l, let n): return "layer \(l) does not exist: this model's layers are 0..<\(n)"
         }
     }
 }

@@ -22,8 +22,8 @@ public enum PRMHeadError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A learned PRM: a small head on the policy's own final hidden states (see `StepFeatures`), with a
-/// logistic output: P(step is right). Scoring costs no extra forward pass. Linear, or a two-layer MLP
+/// A learned PRM: a small head on the policy's own hidden states (see `StepFeatures`: the final one, and
+/// the outputs of the layers its metadata names), with a logistic output: P(step is right). Scoring costs no extra forward pass. Linear, or a two-layer MLP
 /// when `hiddenWeight` is present. Stored as safetensors with metadata naming the model (its SHA-256)
 /// and the layer it reads.
 public struct PRMHead: Sendable, Equatable {
@@ -39,6 +39,13 @@ public struct PRMHead: Sendable, Equatable {
     public var metadata: [String: String]
 
     public var dimension: Int { mean.count }
+    /// Layers whose outputs the head reads beside the final hidden state (metadata `feature_layers`).
+    public var featureLayers: [Int] { PRMHead.layers(metadata["feature_layers"]) }
+
+    /// "10,20" → [10, 20]; nil or empty → [].
+    public static func layers(_ text: String?) -> [Int] {
+        (text ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
     public var hiddenUnits: Int { hiddenBias?.count ?? 0 }
 
     public init(mean: [Float], invStd: [Float], hiddenWeight: [Float]? = nil, hiddenBias: [Float]? = nil, weight: [Float], bias: Float,
@@ -113,8 +120,9 @@ public struct PRMHead: Sendable, Equatable {
         }
         let mean = try tensor("mean", nil)
         let d = mean.count
-        if let width, StepFeatures.dimension(width: width) != d {
-            throw PRMHeadError.wrongWidth(path: path, head: d, model: StepFeatures.dimension(width: width))
+        if let width {
+            let expected = StepFeatures.dimension(width: width * (1 + layers(file.metadata["feature_layers"]).count))
+            if expected != d { throw PRMHeadError.wrongWidth(path: path, head: d, model: expected) }
         }
         if let modelSHA256, let trained = file.metadata["model_sha256"], trained != modelSHA256 {
             throw PRMHeadError.wrongModel(path: path, trainedOn: trained, loaded: modelSHA256)

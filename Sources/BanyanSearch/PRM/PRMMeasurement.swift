@@ -115,12 +115,21 @@ public struct PRMComparison {
     /// With a ranking weight: the head trained on those labels plus the within-problem pairwise loss
     /// (`PRMRanking`), Platt-calibrated, and its measurement.
     public var ranked: (labels: PRMLabelKind, head: PRMHead, measured: PRMMeasurement)?
+    /// With features from extra layers: a head on `finalOnly.labels` fitted to the final layer's part of the
+    /// same features, and its measurement (what the extra layers add, on the same samples).
+    public var finalOnly: (labels: PRMLabelKind, measured: PRMMeasurement)?
 
+    /// `layers`: the model's width and how many feature layers beside the final one the examples carry.
     public init(train: [PRMExample], test: [PRMExample], settings: PRMTraining.Settings, ranking: (labels: PRMLabelKind, weight: Float)? = nil,
-                metadata: (PRMLabelKind) -> [String: String]) {
+                layers: (width: Int, extra: Int, labels: PRMLabelKind)? = nil, metadata: (PRMLabelKind) -> [String: String]) {
         self.train = train
         self.test = test
         let x = train.flatMap(\.features)
+        if let layers, layers.extra > 0, let y = layers.labels.targets(train), !y.isEmpty {
+            let cut = { (v: [Float]) in StepFeatures.finalLayerOnly(v, width: layers.width, extraLayers: layers.extra) }
+            let head = PRMTraining.fit(x.map(cut), y, settings: settings)
+            finalOnly = (layers.labels, PRMMeasurement(test) { e in e.features.map { head.probability(vector: cut($0)) } })
+        }
         if let ranking, let y = ranking.labels.targets(train), !y.isEmpty {
             let head = PRMRanking.fit(x, y, pairs: PRMRanking.pairs(train), weight: ranking.weight, settings: settings,
                                       metadata: metadata(ranking.labels))
@@ -149,6 +158,7 @@ public struct PRMComparison {
         for (kind, m) in measured { report["\(kind.rawValue)_labels"] = m.json.merging(["train_seconds": trainSeconds[kind] ?? 0]) { a, _ in a } }
         if let monteCarlo { report["monte_carlo_labels"] = monteCarlo.json }
         if let ranked { report["ranked_\(ranked.labels.rawValue)_labels"] = ranked.measured.json }
+        if let finalOnly { report["final_layer_only_\(finalOnly.labels.rawValue)_labels"] = finalOnly.measured.json }
         return report
     }
 
@@ -162,6 +172,7 @@ public struct PRMComparison {
         }
         var out = measured.sorted { $0.key.rawValue < $1.key.rawValue }.map { line("head on \($0.key.rawValue) labels", $0.value) }
         if let ranked { out.append(line("head on \(ranked.labels.rawValue) labels + within-problem ranking", ranked.measured)) }
+        if let finalOnly { out.append(line("head on \(finalOnly.labels.rawValue) labels, final hidden state only", finalOnly.measured)) }
         if let monteCarlo { out.append(line("Monte-Carlo labels themselves", monteCarlo)) }
         out.append(line("likelihood (mean token probability)", likelihood))
         out.append(line("arithmetic checker (each line adds up)", checker))

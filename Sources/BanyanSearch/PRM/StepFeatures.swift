@@ -1,6 +1,7 @@
 /// What a learned PRM head reads about one step, all free from the forward passes search already ran:
 /// the final hidden state where the step's text ends, the hidden state right after its `=` (the model's
-/// belief about the result it is about to write), and the step's token log-probabilities.
+/// belief about the result it is about to write), and the step's token log-probabilities. With feature
+/// layers on the engine, each hidden state is the final one followed by those layers' outputs.
 public struct StepFeatures: Sendable, Equatable {
     /// Hidden state after the step's last content token (before the delimiter or end of generation).
     public var end: [Float]
@@ -24,6 +25,13 @@ public struct StepFeatures: Sendable, Equatable {
     public var vector: [Float] { end + beforeResult + [meanLogProbability, minLogProbability, resultLogProbability] }
 
     public static func dimension(width: Int) -> Int { 2 * width + 3 }
+
+    /// The final-layer part of a vector captured with `extraLayers` feature layers beside the final hidden
+    /// state (each of `width` floats): what a head on the final hidden state alone reads of the same step.
+    public static func finalLayerOnly(_ v: [Float], width: Int, extraLayers: Int) -> [Float] {
+        let block = width * (1 + extraLayers)
+        return Array(v[0..<width]) + v[block..<(block + width)] + v[(2 * block)...]
+    }
 }
 
 /// Follows one branch's current step as it is sampled and hands over its `StepFeatures` when the step ends.

@@ -64,7 +64,8 @@ public final class ModelPolicy: SearchPolicy {
     public let engine: Engine
     public let tokenizer: Tokenizer
     private var pieces: [Int32: [UInt8]] = [:]
-    /// Each live sequence's last final hidden state, for PRM heads (576 floats each for the default model).
+    /// Each live sequence's last final hidden state and feature layers' states, for PRM heads (576 floats per
+    /// layer for the default model).
     private var hidden: [SequenceID: [Float]] = [:]
 
     public init(engine: Engine, tokenizer: Tokenizer) {
@@ -87,7 +88,7 @@ public final class ModelPolicy: SearchPolicy {
         let s = engine.createSequence()
         do {
             let out = try engine.step([StepInput(sequence: s, tokens: prompt)])
-            hidden[s] = out[0].hidden
+            hidden[s] = features(out[0])
             return (s, Array(out[0].logitsRow()))
         } catch {
             try? engine.free(s)
@@ -118,7 +119,7 @@ public final class ModelPolicy: SearchPolicy {
             for s in sequences { try? engine.free(s) }
             throw error
         }
-        for (s, o) in zip(sequences, out) { hidden[s] = o.hidden }
+        for (s, o) in zip(sequences, out) { hidden[s] = features(o) }
         return prompts.indices.map { i in (sequences[i], Array(out[i].logitsRow()), prompts[i].count - shared + (i == 0 ? shared : 0)) }
     }
 
@@ -134,7 +135,7 @@ public final class ModelPolicy: SearchPolicy {
 
     public func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]] {
         let out = try engine.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) })
-        for o in out { hidden[o.sequence] = o.hidden }
+        for o in out { hidden[o.sequence] = features(o) }
         return out.map { Array($0.logitsRow()) }
     }
 
@@ -144,6 +145,14 @@ public final class ModelPolicy: SearchPolicy {
     }
 
     public func hiddenState(of sequence: SequenceID) -> [Float]? { hidden[sequence] }
+
+    /// What a PRM head reads of a step's last row: the final hidden state, then the engine's feature layers.
+    private func features(_ o: StepOutput) -> [Float] {
+        guard o.rows > 0 else { return [] }
+        let e = engine.config.embeddingWidth, perRow = o.layerHidden.count / o.rows
+        let last = Array(o.hidden[((o.rows - 1) * e)...])
+        return perRow == 0 ? last : last + o.layerHidden[((o.rows - 1) * perRow)...]
+    }
 
     public var kvBytes: Int { engine.physicalKVBytes }
 

@@ -1,4 +1,4 @@
-/// A step scorer named as users name it: `likelihood`, `checker`, `provenance`, `chain`, `verifier`, `head`,
+/// A step scorer named as users name it: `likelihood`, `checker`, `provenance`, `operations`, `chain`, `verifier`, `head`,
 /// `head:PATH`, `self`, or `token:PATH[,key=value…]` (PATH `default` for the default model).
 public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     case likelihood
@@ -6,6 +6,9 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     case checker
     /// For word problems: the checker, and every number used comes from the question or an earlier line.
     case provenance
+    /// For two-number stories: provenance, and each calculation weighted by how likely the story's words
+    /// make its operation (`OperationCues`, learned from training stories).
+    case operations
     /// Exact process labels for "What is a op b op …?": an oracle for synthetic chains only.
     case chain
     /// The known answer: an oracle.
@@ -17,7 +20,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     /// A second Llama model as a token PRM with its own forked KV cache.
     case token(path: String, settings: TokenPRMSettings)
 
-    public static let names = ["likelihood", "checker", "provenance", "chain", "verifier", "head", "head:PATH", "self",
+    public static let names = ["likelihood", "checker", "provenance", "operations", "chain", "verifier", "head", "head:PATH", "self",
                                "token:PATH[,format=rlhflow|math-shepherd|generic,reencode,good=,bad=,probe=,between=,header=,after=]"]
 
     public init(parsing text: String) throws(SearchConfigurationError) {
@@ -37,6 +40,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
         case "likelihood": self = .likelihood
         case "checker": self = .checker
         case "provenance": self = .provenance
+        case "operations": self = .operations
         case "chain": self = .chain
         case "verifier": self = .verifier
         case "head": self = .head(path: nil)
@@ -51,6 +55,7 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
         case .likelihood: return "likelihood"
         case .checker: return "checker"
         case .provenance: return "provenance"
+        case .operations: return "operations"
         case .chain: return "chain"
         case .verifier: return "verifier"
         case .head(let path): return path.map { "head:\($0)" } ?? "head"

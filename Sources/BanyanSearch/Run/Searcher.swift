@@ -25,6 +25,7 @@ public final class Searcher {
     /// The token PRM (`--prm token:…`) with its own engine, if the configuration names one.
     public let tokenPRM: TokenPRM?
     let autoTable: ComputeOptimalTable?
+    let operationCues: OperationCues?
 
     /// `threads` sizes the token PRM's thread pool (nil: all cores, shared).
     public init(engine: Engine, tokenizer: LoadedTokenizer, configuration: SearchConfiguration, threads: Int? = nil,
@@ -35,11 +36,13 @@ public final class Searcher {
         self.template = template
         policy = ModelPolicy(engine: engine, tokenizer: tokenizer.tokenizer)
         if case .head(let path) = configuration.prm { head = try PRMHeads.load(path, model: engine.model) } else { head = nil }
+        if let head { try engine.setFeatureLayers(head.featureLayers) }
         if case .token(let path, let settings) = configuration.prm {
             tokenPRM = try Searcher.loadTokenPRM(path: path, settings: settings, width: configuration.width, threads: threads, status: status)
         } else {
             tokenPRM = nil
         }
+        operationCues = configuration.prm == .operations ? try OperationCues.shipped() : nil
         autoTable = configuration.strategy == .auto ? try ComputeOptimalTable.load(path: configuration.autoTable, prm: configuration.prm.description) : nil
     }
 
@@ -135,6 +138,7 @@ public final class Searcher {
         case .likelihood: return LikelihoodScorer()
         case .checker: return CheckerScorer()
         case .provenance: return ProvenanceScorer(question: q.question)
+        case .operations: return OperationScorer(question: q.question, cues: operationCues!)
         case .chain: return ChainCheckerScorer(question: q.question)
         case .verifier:
             guard let expected = q.expected else { throw SearchConfigurationError.needsExpectedAnswer }

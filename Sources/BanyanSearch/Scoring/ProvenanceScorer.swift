@@ -33,14 +33,19 @@ public struct ProvenanceScorer: StepScorer {
 
     /// Every number a question states: written in digits (commas allowed) or as a number word.
     public static func numbers(in text: String) -> [Double] {
-        let ns = text as NSString
-        var found = digits.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap {
-            Double(ns.substring(with: $0.range).replacingOccurrences(of: ",", with: ""))
-        }
+        var found = digitNumbers(in: text)
         for word in text.lowercased().split(whereSeparator: { !$0.isLetter }) {
             found += words[String(word)] ?? []
         }
         return found
+    }
+
+    /// The numbers a question writes in digits, in order (commas allowed).
+    public static func digitNumbers(in text: String) -> [Double] {
+        let ns = text as NSString
+        return digits.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap {
+            Double(ns.substring(with: $0.range).replacingOccurrences(of: ",", with: ""))
+        }
     }
 
     static func contains(_ values: [Double], _ x: Double) -> Bool {
