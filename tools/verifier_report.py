@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR]        (default: results/wave6)
+    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR]]   (default: results/wave6 results/wave8)
 
 Reads, per set (chains, singleop, singleeq), whichever of these runs exist (see tools/verifier_runs.sh):
-SET-bon16-head, SET-bon16-provenance, SET-adaptive16, SET-particles16-head, SET-beam16-head; prints
+SET-bon16-head, SET-bon16-provenance, SET-adaptive16, SET-particles16-head, SET-beam16-head, and from
+LATER_DIR SET-bon16-operations (same samples: same seeds); prints
 markdown: accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -38,7 +39,7 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory):
+def main(directory, later):
     rows = []
     for name, title in SETS:
         f = lambda run: os.path.join(directory, f"{name}-{run}.jsonl")  # noqa: E731
@@ -58,6 +59,12 @@ def main(directory):
         add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", f"{bon}:majority@16")
         if os.path.exists(f("bon16-provenance")):
             add("provenance-weighted Best-of-N − majority", f"{f('bon16-provenance')}:weighted@16", f"{bon}:majority@16")
+        operations = os.path.join(later, f"{name}-bon16-operations.jsonl")
+        if os.path.exists(operations):
+            add("operations-weighted Best-of-N − majority", f"{operations}:weighted@16", f"{bon}:majority@16")
+            add("operations conditional − majority", f"{operations}:conditional@16", f"{bon}:majority@16")
+            add("operations-weighted − provenance-weighted", f"{operations}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
+            add("operations majority − head-run majority (same samples: must be 0)", f"{operations}:majority@16", f"{bon}:majority@16")
         if os.path.exists(f("adaptive16")):
             add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
         if os.path.exists(f("particles16-head")):
@@ -69,4 +76,4 @@ def main(directory):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "results/wave6")
+    main(sys.argv[1] if len(sys.argv) > 1 else "results/wave6", sys.argv[2] if len(sys.argv) > 2 else "results/wave8")

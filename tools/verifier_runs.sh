@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BANYAN:-.build/release/banyan}
 R=${RESULTS:-results/wave6}
-mkdir -p "$R"
+L=${LATER:-results/wave8}   # session 8's runs (the operations verifier)
+mkdir -p "$R" "$L"
 CH="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
 run() { local name=$1; shift; echo "== $name" >&2; "$B" eval --out "$R/$name.jsonl" --json "$@" 2>"$R/$name.log" | tail -1 > "$R/$name.summary.json"; }
 for set in chains singleop singleeq; do
@@ -17,6 +18,7 @@ for set in chains singleop singleeq; do
     run "$set-bon16-head" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm head
     run "$set-adaptive16" --batch 32 "${data[@]}" --strategy adaptive --n 16 --prm checker
     [ "$set" = chains ] || run "$set-bon16-provenance" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm provenance
+    [ "$set" = chains ] || R=$L run "$set-bon16-operations" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm operations
 done
 run chains-particles16-head --batch 8 --dataset "$CH" --strategy particles --n 16 --prm head
 run chains-beam16-head --batch 8 --dataset "$CH" --strategy beam --n 16 --beam-width 4 --prm head

@@ -18,7 +18,8 @@ struct SearchOptions: ParsableArguments {
     @Option(name: .customLong("max-depth"), help: "Steps before every remaining branch runs to its end (beam, dvts).") var maxDepth = defaults.maxDepth
     @Option(help: """
         Step scorer: likelihood (mean token log-probability), checker (each x op y = z line adds up; knows no answer), provenance (for word problems: the checker, and every number \
-        a line uses comes from the question or an earlier line; the answer is a computed result), chain \
+        a line uses comes from the question or an earlier line; the answer is a computed result), operations (for two-number stories: \
+        provenance, with each calculation weighted by how likely the story's words make its operation, learned from training stories), chain \
         (for "What is a op b op …?": each line is the chain's next operation and the answer its value; an oracle for synthetic chains), \
         verifier (the known answer; an oracle), head (the learned PRM head shipped for the default model, reading the policy's hidden \
         states), head:PATH (a head from banyan train-prm), self (the policy asked on a fork whether each step is correct, scored by \

@@ -64,14 +64,18 @@ public enum MatMul {
             }
         }
         space.tiles.withUnsafeBufferPointer { tiles in
-            pool.parallelFor(tiles.count) { t in
-                run(tiles[t], xq, rows: rows, inputs: inputs)
-            }
+            pool.parallelFor(tiles.count, job: TileJob(tiles: tiles, xq: xq, rows: rows, inputs: inputs))
         }
     }
 
+    /// One dispatch's tiles as a pool job (no allocation per dispatch, unlike a closure).
+    private struct TileJob: ParallelJob {
+        let tiles: UnsafeBufferPointer<MatMulTile>, xq: QuantizedActivations, rows: Int, inputs: Int
+        @inline(__always) func run(_ t: Int) { MatMul.run(tiles[t], xq, rows: rows, inputs: inputs) }
+    }
+
     @inline(__always)
-    private static func run(_ tile: MatMulTile, _ xq: QuantizedActivations, rows: Int, inputs: Int) {
+    fileprivate static func run(_ tile: MatMulTile, _ xq: QuantizedActivations, rows: Int, inputs: Int) {
         #if BANYAN_AVX2 && arch(x86_64)
         if let packed = tile.packed {
             PackedQuantDot.tile(tile.type, packed: packed, inputs: inputs, outputs: tile.outputs, xq, rows: 0..<rows, into: tile.y,

@@ -31,6 +31,12 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit { state.stop() }
 
+    func dispatch(_ job: any ParallelJob, count: Int) {
+        callerLock.lock()
+        defer { callerLock.unlock() }
+        state.run(job, count: count, helpers: threadCount - 1)
+    }
+
     /// The pool sized for this machine's active cores.
     public static let shared = ThreadPool(threads: ProcessInfo.processInfo.activeProcessorCount)
 
@@ -45,8 +51,33 @@ public final class ThreadPool: @unchecked Sendable {
         callerLock.lock()
         defer { callerLock.unlock() }
         withoutActuallyEscaping(body) { escapable in
-            state.run(escapable, count: count, helpers: threadCount - 1)
+            state.run(ClosureJob(body: escapable), count: count, helpers: threadCount - 1)
         }
+    }
+}
+
+/// A parallel loop's body as a value: `run(i)` for each index. Handing one to the pool allocates
+/// nothing, where a closure handed to other threads is boxed on the heap; that matters for the matmuls and
+/// attention that every decode step dispatches ~150 times.
+public protocol ParallelJob {
+    func run(_ index: Int)
+}
+
+/// What the workers hold: a pointer to the caller's job, small enough for an existential's inline buffer.
+struct JobReference<Job: ParallelJob>: ParallelJob {
+    let job: UnsafePointer<Job>
+    @inline(__always) func run(_ index: Int) { job.pointee.run(index) }
+}
+
+extension ThreadPool {
+    /// `job.run(i)` for every i in 0..<count, spread over the pool; returns when all are done. No heap
+    /// allocation: the workers read the job where the caller keeps it.
+    public func parallelFor<Job: ParallelJob>(_ count: Int, job: Job) {
+        if threadCount == 1 || count <= 1 {
+            for i in 0..<count { job.run(i) }
+            return
+        }
+        withUnsafePointer(to: job) { p in dispatch(JobReference(job: p), count: count) }
     }
 }
 
@@ -57,10 +88,10 @@ private final class WorkerState: @unchecked Sendable {
     let parked = Atomic<Int>(0)
     let shutdown = Atomic<Bool>(false)
     let condition = NSCondition()
-    var job: ((Int) -> Void)?
+    var job: (any ParallelJob)?
     var chunkCount = 0
 
-    func run(_ body: @escaping (Int) -> Void, count: Int, helpers: Int) {
+    func run(_ body: any ParallelJob, count: Int, helpers: Int) {
         job = body
         chunkCount = count
         nextChunk.store(0, ordering: .relaxed)
@@ -93,7 +124,7 @@ private final class WorkerState: @unchecked Sendable {
         while true {
             let i = nextChunk.add(1, ordering: .relaxed).oldValue
             if i >= count { return }
-            body(i)
+            body.run(i)
         }
     }
 
@@ -120,4 +151,10 @@ private final class WorkerState: @unchecked Sendable {
             pending.subtract(1, ordering: .releasing)
         }
     }
+}
+
+/// A closure as a job (boxed: the closure API allocates once per dispatch).
+private struct ClosureJob: ParallelJob {
+    let body: (Int) -> Void
+    func run(_ index: Int) { body(index) }
 }

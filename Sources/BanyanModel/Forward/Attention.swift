@@ -33,47 +33,10 @@ extension LlamaModel {
             }
             w.reserveJobs(w.jobs.count, queries: rowsPerJob * group, headSize: hd, chunk: chunk)
             w.jobs.withUnsafeBufferPointer { jobs in
-                pool.parallelFor(jobs.count) { j in
-                    let job = jobs[j], unit = units[job.unit]
-                    let rows = unit.rows[job.rows]
-                    let last = unit.causal ? positions[rows.last!] + 1 : unit.keys.upperBound
-                    let keys = unit.keys.lowerBound..<min(unit.keys.upperBound, last)
-                    let m = rows.count * group
-                    let scratch = w.scratch(job: j, queries: m, headSize: hd, chunk: chunk)
-                    let qb = Rows(base: scratch.queries, width: hd), sb = scratch.scores
-                    // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
-                    for (a, r) in rows.enumerated() {
-                        for g in 0..<group {
-                            let src = q[r] + (job.kvHead * group + g) * hd, dst = qb[a * group + g]
-                            for i in 0..<hd { dst[i] = precision.round(src[i]) }
-                        }
-                    }
-                    var start = keys.lowerBound / chunk * chunk
-                    while start < keys.upperBound {
-                        let span = max(start, keys.lowerBound)..<min(start + chunk, keys.upperBound)
-                        cache.rowAddresses(layer: l, table: unit.table, positions: span, column: job.kvHead * hd,
-                                           keys: scratch.keys, values: scratch.values)
-                        for (a, r) in rows.enumerated() {
-                            let visible = unit.causal ? min(span.upperBound, positions[r] + 1) - span.lowerBound : span.count
-                            guard visible > 0 else { continue }
-                            for g in 0..<group {
-                                let head = job.kvHead * group + g, state = r * heads + head
-                                if half {
-                                    OnlineAttention.accumulate(query: qb[a * group + g], rows: HalfRows(keys: scratch.keys, values: scratch.values),
-                                                               count: visible, headSize: hd, scale: scale, scores: sb,
-                                                               roundWeightsToHalf: precision == .f16, m: &stateM[state], l: &stateL[state],
-                                                               o: out[r] + head * hd)
-                                } else {
-                                    OnlineAttention.accumulate(query: qb[a * group + g], rows: FloatRows(keys: scratch.keys, values: scratch.values),
-                                                               count: visible, headSize: hd, scale: scale, scores: sb,
-                                                               roundWeightsToHalf: precision == .f16, m: &stateM[state], l: &stateL[state],
-                                                               o: out[r] + head * hd)
-                                }
-                            }
-                        }
-                        start += chunk
-                    }
-                }
+                pool.parallelFor(jobs.count, job: AttentionPass(
+                    layer: l, jobs: jobs, units: units, positions: positions, q: q, out: out, cache: cache, precision: precision,
+                    workspace: w, headSize: hd, group: group, heads: heads, scale: scale, chunk: chunk, half: half,
+                    maxima: stateM, sums: stateL))
             }
         }
         for r in 0..<rowCount {
@@ -82,6 +45,68 @@ extension LlamaModel {
                 let o = out[r] + head * hd
                 for i in 0..<hd { o[i] *= inverse }
             }
+        }
+    }
+}
+
+/// One pass of attention jobs (a pool job: dispatched with no allocation). Job `j` takes its rows of one
+/// attention unit and one KV head: the group's queries are rounded into scratch, then each 32-key chunk's
+/// rows are read in place and folded into the running softmax state.
+private struct AttentionPass: ParallelJob {
+    let layer: Int
+    let jobs: UnsafeBufferPointer<AttentionJob>
+    let units: [AttentionPlan.Unit]
+    let positions: [Int]
+    let q: Rows, out: Rows
+    let cache: KVCache
+    let precision: AttentionPrecision
+    let workspace: AttentionWorkspace
+    let headSize: Int, group: Int, heads: Int
+    let scale: Float
+    let chunk: Int
+    let half: Bool
+    let maxima: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+
+    func run(_ j: Int) {
+        let hd = headSize
+        let job = jobs[j], unit = units[job.unit]
+        let rows = unit.rows[job.rows]
+        let last = unit.causal ? positions[rows.last!] + 1 : unit.keys.upperBound
+        let keys = unit.keys.lowerBound..<min(unit.keys.upperBound, last)
+        let m = rows.count * group
+        let scratch = workspace.scratch(job: j, queries: m, headSize: hd, chunk: chunk)
+        let qb = Rows(base: scratch.queries, width: hd), sb = scratch.scores
+        // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
+        for (a, r) in rows.enumerated() {
+            for g in 0..<group {
+                let src = q[r] + (job.kvHead * group + g) * hd, dst = qb[a * group + g]
+                for i in 0..<hd { dst[i] = precision.round(src[i]) }
+            }
+        }
+        var start = keys.lowerBound / chunk * chunk
+        while start < keys.upperBound {
+            let span = max(start, keys.lowerBound)..<min(start + chunk, keys.upperBound)
+            cache.rowAddresses(layer: layer, table: unit.table, positions: span, column: job.kvHead * hd,
+                               keys: scratch.keys, values: scratch.values)
+            for (a, r) in rows.enumerated() {
+                let visible = unit.causal ? min(span.upperBound, positions[r] + 1) - span.lowerBound : span.count
+                guard visible > 0 else { continue }
+                for g in 0..<group {
+                    let head = job.kvHead * group + g, state = r * heads + head
+                    if half {
+                        OnlineAttention.accumulate(query: qb[a * group + g], rows: HalfRows(keys: scratch.keys, values: scratch.values),
+                                                   count: visible, headSize: hd, scale: scale, scores: sb,
+                                                   roundWeightsToHalf: precision == .f16, m: &maxima[state], l: &sums[state],
+                                                   o: out[r] + head * hd)
+                    } else {
+                        OnlineAttention.accumulate(query: qb[a * group + g], rows: FloatRows(keys: scratch.keys, values: scratch.values),
+                                                   count: visible, headSize: hd, scale: scale, scores: sb,
+                                                   roundWeightsToHalf: precision == .f16, m: &maxima[state], l: &sums[state],
+                                                   o: out[r] + head * hd)
+                    }
+                }
+            }
+            start += chunk
         }
     }
 }

@@ -118,6 +118,8 @@ public struct PRMComparison {
     /// With features from extra layers: a head on `finalOnly.labels` fitted to the final layer's part of the
     /// same features, and its measurement (what the extra layers add, on the same samples).
     public var finalOnly: (labels: PRMLabelKind, measured: PRMMeasurement)?
+    /// The same for the ranked head (with a ranking weight).
+    public var rankedFinalOnly: PRMMeasurement?
 
     /// `layers`: the model's width and how many feature layers beside the final one the examples carry.
     public init(train: [PRMExample], test: [PRMExample], settings: PRMTraining.Settings, ranking: (labels: PRMLabelKind, weight: Float)? = nil,
@@ -129,6 +131,10 @@ public struct PRMComparison {
             let cut = { (v: [Float]) in StepFeatures.finalLayerOnly(v, width: layers.width, extraLayers: layers.extra) }
             let head = PRMTraining.fit(x.map(cut), y, settings: settings)
             finalOnly = (layers.labels, PRMMeasurement(test) { e in e.features.map { head.probability(vector: cut($0)) } })
+            if let ranking {
+                let ranked = PRMRanking.fit(x.map(cut), y, pairs: PRMRanking.pairs(train), weight: ranking.weight, settings: settings)
+                rankedFinalOnly = PRMMeasurement(test) { e in e.features.map { ranked.probability(vector: cut($0)) } }
+            }
         }
         if let ranking, let y = ranking.labels.targets(train), !y.isEmpty {
             let head = PRMRanking.fit(x, y, pairs: PRMRanking.pairs(train), weight: ranking.weight, settings: settings,
@@ -159,6 +165,7 @@ public struct PRMComparison {
         if let monteCarlo { report["monte_carlo_labels"] = monteCarlo.json }
         if let ranked { report["ranked_\(ranked.labels.rawValue)_labels"] = ranked.measured.json }
         if let finalOnly { report["final_layer_only_\(finalOnly.labels.rawValue)_labels"] = finalOnly.measured.json }
+        if let rankedFinalOnly, let ranked { report["final_layer_only_ranked_\(ranked.labels.rawValue)_labels"] = rankedFinalOnly.json }
         return report
     }
 
@@ -173,6 +180,9 @@ public struct PRMComparison {
         var out = measured.sorted { $0.key.rawValue < $1.key.rawValue }.map { line("head on \($0.key.rawValue) labels", $0.value) }
         if let ranked { out.append(line("head on \(ranked.labels.rawValue) labels + within-problem ranking", ranked.measured)) }
         if let finalOnly { out.append(line("head on \(finalOnly.labels.rawValue) labels, final hidden state only", finalOnly.measured)) }
+        if let rankedFinalOnly, let ranked {
+            out.append(line("head on \(ranked.labels.rawValue) labels + within-problem ranking, final hidden state only", rankedFinalOnly))
+        }
         if let monteCarlo { out.append(line("Monte-Carlo labels themselves", monteCarlo)) }
         out.append(line("likelihood (mean token probability)", likelihood))
         out.append(line("arithmetic checker (each line adds up)", checker))
