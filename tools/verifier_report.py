@@ -5,7 +5,7 @@
 
 Reads, per set (chains, singleop, singleeq), whichever of these runs exist (see tools/verifier_runs.sh):
 SET-bon16-head, SET-bon16-provenance, SET-adaptive16, SET-particles16-head, SET-beam16-head, and from
-LATER_DIR SET-bon16-operations (same samples: same seeds); prints
+LATER_DIR SET-bon16-operations and SET-bon16-head-layers-ranked-{min,last} (same samples: same seeds); prints
 markdown: accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -59,6 +59,12 @@ def main(directory, later):
         add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", f"{bon}:majority@16")
         if os.path.exists(f("bon16-provenance")):
             add("provenance-weighted Best-of-N − majority", f"{f('bon16-provenance')}:weighted@16", f"{bon}:majority@16")
+        for agg in ("min", "last"):
+            ranked = os.path.join(later, f"{name}-bon16-head-layers-ranked-{agg}.jsonl")
+            if os.path.exists(ranked):
+                add(f"head on layers 10, 20 + ranking loss ({agg}), weighted − majority", f"{ranked}:weighted@16", f"{bon}:majority@16")
+                add(f"head on layers 10, 20 + ranking loss ({agg}), conditional − majority", f"{ranked}:conditional@16", f"{bon}:majority@16")
+                add(f"head on layers 10, 20 + ranking loss ({agg}) − shipped head, weighted", f"{ranked}:weighted@16", f"{bon}:weighted@16")
         operations = os.path.join(later, f"{name}-bon16-operations.jsonl")
         if os.path.exists(operations):
             add("operations-weighted Best-of-N − majority", f"{operations}:weighted@16", f"{bon}:majority@16")
