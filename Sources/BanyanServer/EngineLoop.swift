@@ -229,12 +229,16 @@ final class EngineLoop: @unchecked Sendable {
                 }
             }
         }
+        var completed: [Running] = []
         running.removeAll { r in
             if r.done { return true }
             guard r.prompt == nil, r.choices.allSatisfy({ $0.finish != nil }) else { return false }
-            complete(r)
+            completed.append(r)
             return true
         }
+        // The gauges first: a client that reads /metrics right after its answer sees its request gone.
+        if !completed.isEmpty { updateGauges() }
+        for r in completed { complete(r) }
 
         // New requests join while there are sequences and pages for them.
         while let job = waiting.first, !job.exclusive {
