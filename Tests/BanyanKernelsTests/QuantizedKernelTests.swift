@@ -87,7 +87,7 @@ import Testing
 
     /// Weights repacked into 8-row groups (the kernels' layout on AVX2 and VNNI builds) against the same
     /// double-precision reference, and a row's result whatever runs beside it, bitwise.
-    @Test(arguments: [GGMLType.q4_1, .q8_0])
+    @Test(arguments: [GGMLType.q4_0, .q4_1, .q8_0])
     func packedMatmulMatchesTheReference(type: GGMLType) throws {
         var random = SeededRandom(seed: 43)
         let inputs = 96, outputs = 40

@@ -7,19 +7,30 @@ import _Builtin_intrinsics.intel
 import CIntrinsics
 #endif
 
-/// Q4_1 and Q8_0 weights repacked at load into groups of 8 rows, so one 256-bit instruction works on 4
-/// elements of 8 rows at once (llama.cpp's repack / tinyBLAS layout): per block of 32 elements, the 8 rows'
+/// Q4_0, Q4_1 and Q8_0 weights repacked at load into groups of 8 rows, so one 256-bit instruction works on
+/// 4 elements of 8 rows at once (llama.cpp's repack / tinyBLAS layout): per block of 32 elements, the 8 rows'
 /// fp16 scales (and Q4_1 minimums) side by side, then the quants as 32-byte chunks whose Int32 lane r holds
 /// 4 bytes of row r. Each activation block's 4-byte groups are broadcast once and meet all 8 rows; the 8
-/// scales convert in one instruction. Per row and block the integer sum is exact, then
-/// `acc += Float(Σ) · (d·xd) (+ m·xs)`, the same instructions for every activation row whatever the batch.
+/// scales convert in one instruction. Per row and block the integer sum is exact (Q4_0's offset of 8 comes
+/// off as 8·Σx, the activation block's exact integer sum, so Σ(q − 8)·x is the unpacked kernel's integer),
+/// then `acc += Float(Σ) · (d·xd) (+ m·xs)`, the same instructions for every activation row whatever the batch.
 public enum PackedQuantDot {
     public static let groupRows = 8
 
-    /// Whether `view` can be repacked (and this build has the kernels): Q4_1 or Q8_0, rows a multiple of 8.
+    /// Bytes of one block of one row, and where the quants start in the 8-row group's block (after the
+    /// 8 scales, and Q4_1's 8 minimums).
+    static func layout(_ type: GGMLType) -> (blockBytes: Int, header: Int) {
+        switch type {
+        case .q4_0: return (18, 16)
+        case .q4_1: return (20, 32)
+        default: return (34, 16)  // Q8_0
+        }
+    }
+
+    /// Whether `view` can be repacked (and this build has the kernels): Q4_0, Q4_1 or Q8_0, rows a multiple of 8.
     public static func supports(_ view: TensorView) -> Bool {
         #if BANYAN_AVX2 && arch(x86_64)
-        return (view.type == .q4_1 || view.type == .q8_0) && view.rowCount % groupRows == 0 && view.rowLength % 32 == 0
+        return [.q4_0, .q4_1, .q8_0].contains(view.type) && view.rowCount % groupRows == 0 && view.rowLength % 32 == 0
             && ProcessInfo.processInfo.environment["BANYAN_NO_REPACK"] == nil
         #else
         return false
@@ -34,7 +45,8 @@ public enum PackedQuantDot {
         let packed = PackedRows(groupRows: groupRows, byteCount: view.rowCount * rowBytes)
         let out = packed.baseAddress
         let q41 = view.type == .q4_1
-        let blockBytes = q41 ? 20 : 34, headerBytes = q41 ? 32 : 16, chunks = q41 ? 4 : 8, quantOffset = q41 ? 4 : 2
+        let (blockBytes, headerBytes) = layout(view.type)
+        let chunks = view.type == .q8_0 ? 8 : 4, quantOffset = q41 ? 4 : 2
         for g in 0..<(view.rowCount / groupRows) {
             for b in 0..<blocks {
                 let dst = out + (g * blocks + b) * groupRows * blockBytes
@@ -71,11 +83,12 @@ public enum PackedQuantDot {
     /// independent chains of multiply-adds (each instruction waits on the one before in its chain), added
     /// at the end: integers, so the sums are the same however they are grouped.
     @inline(__always)
-    static func q41Sums(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, mask: __m256i) -> __m256i {
+    /// `w` points at the block's quants (Q4_0 and Q4_1 share the nibble layout).
+    static func q4Sums(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, mask: __m256i) -> __m256i {
         let zero = _mm256_setzero_si256()
         var s0 = zero, s1 = zero, s2 = zero, s3 = zero
         for c in stride(from: 0, to: 4, by: 2) {
-            let q0 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 64 + 32 * c).loadUnaligned(as: __m256i.self)
+            let q0 = (w + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self)
             s0 = dot(s0, _mm256_and_si256(q0, mask), broadcast(a + 4 * c))
             s1 = dot(s1, _mm256_and_si256(_mm256_srli_epi16(q0, 4), mask), broadcast(a + 16 + 4 * c))
             s2 = dot(s2, _mm256_and_si256(q1, mask), broadcast(a + 4 * c + 4))
@@ -100,11 +113,11 @@ public enum PackedQuantDot {
     /// meets both rows (a 2-row register tile, as tinyBLAS does). Integer sums, so each row's result is the
     /// one-row kernel's exactly.
     @inline(__always)
-    static func q41Sums2(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, mask: __m256i) -> (__m256i, __m256i) {
+    static func q4Sums2(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, mask: __m256i) -> (__m256i, __m256i) {
         let zero = _mm256_setzero_si256()
         var s0 = zero, s1 = zero, t0 = zero, t1 = zero
         for c in stride(from: 0, to: 4, by: 2) {
-            let q0 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 64 + 32 * c).loadUnaligned(as: __m256i.self)
+            let q0 = (w + 32 * c).loadUnaligned(as: __m256i.self), q1 = (w + 32 + 32 * c).loadUnaligned(as: __m256i.self)
             let lo0 = _mm256_and_si256(q0, mask), hi0 = _mm256_and_si256(_mm256_srli_epi16(q0, 4), mask)
             let lo1 = _mm256_and_si256(q1, mask), hi1 = _mm256_and_si256(_mm256_srli_epi16(q1, 4), mask)
             s0 = dot(s0, lo0, broadcast(a + 4 * c)); t0 = dot(t0, lo0, broadcast(b + 4 * c))
@@ -136,8 +149,9 @@ public enum PackedQuantDot {
     static func tile(_ type: GGMLType, packed base: UnsafeRawPointer, inputs: Int, outputs: Range<Int>, _ x: QuantizedActivations,
                      rows: Range<Int>, into y: UnsafeMutablePointer<Float>, stride: Int) {
         let blocks = inputs / 32
-        let q41 = type == .q4_1
-        let blockBytes = (q41 ? 20 : 34) * groupRows
+        let q41 = type == .q4_1, q40 = type == .q4_0, q4 = q40 || q41
+        let (rowBlockBytes, header) = layout(type)
+        let blockBytes = rowBlockBytes * groupRows
         let mask = _mm256_set1_epi8(0x0F)
         for o in Swift.stride(from: outputs.lowerBound, to: outputs.upperBound, by: groupRows) {
             let group = base + (o / groupRows) * blocks * blockBytes
@@ -145,12 +159,17 @@ public enum PackedQuantDot {
             while r + 2 <= rows.upperBound {
                 let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks
                 let a2 = UnsafeRawPointer(x.q + (r + 1) * x.width), xd2 = x.d + (r + 1) * blocks, xs2 = x.s + (r + 1) * blocks
+                let xn = x.sums + r * blocks, xn2 = x.sums + (r + 1) * blocks
                 // Per row, even and odd blocks in two accumulators, as in the one-row kernel.
                 var acc = (_mm256_setzero_ps(), _mm256_setzero_ps()), acc2 = (_mm256_setzero_ps(), _mm256_setzero_ps())
                 @inline(__always) func block(_ b: Int, _ acc: inout __m256, _ acc2: inout __m256) {
                     let w = group + b * blockBytes
                     let d = _mm256_cvtph_ps(w.loadUnaligned(as: __m128i.self))
-                    let (sums, sums2) = q41 ? q41Sums2(w, a + 32 * b, a2 + 32 * b, mask: mask) : q80Sums2(w, a + 32 * b, a2 + 32 * b)
+                    var (sums, sums2) = q4 ? q4Sums2(w + header, a + 32 * b, a2 + 32 * b, mask: mask) : q80Sums2(w, a + 32 * b, a2 + 32 * b)
+                    if q40 {
+                        sums = _mm256_sub_epi32(sums, _mm256_set1_epi32(8 &* xn[b]))
+                        sums2 = _mm256_sub_epi32(sums2, _mm256_set1_epi32(8 &* xn2[b]))
+                    }
                     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(d, _mm256_set1_ps(xd[b])), acc)
                     acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums2), _mm256_mul_ps(d, _mm256_set1_ps(xd2[b])), acc2)
                     if q41 {
@@ -168,12 +187,13 @@ public enum PackedQuantDot {
                 r += 2
             }
             if r < rows.upperBound {
-                let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks
+                let a = UnsafeRawPointer(x.q + r * x.width), xd = x.d + r * blocks, xs = x.s + r * blocks, xn = x.sums + r * blocks
                 var acc = (_mm256_setzero_ps(), _mm256_setzero_ps())
                 @inline(__always) func block(_ b: Int, _ acc: inout __m256) {
                     let w = group + b * blockBytes
                     let d = _mm256_cvtph_ps(w.loadUnaligned(as: __m128i.self))
-                    let sums = q41 ? q41Sums(w, a + 32 * b, mask: mask) : q80Sums(w, a + 32 * b)
+                    var sums = q4 ? q4Sums(w + header, a + 32 * b, mask: mask) : q80Sums(w, a + 32 * b)
+                    if q40 { sums = _mm256_sub_epi32(sums, _mm256_set1_epi32(8 &* xn[b])) }
                     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(d, _mm256_set1_ps(xd[b])), acc)
                     if q41 { acc = _mm256_fmadd_ps(_mm256_cvtph_ps((w + 16).loadUnaligned(as: __m128i.self)), _mm256_set1_ps(xs[b]), acc) }
                 }
