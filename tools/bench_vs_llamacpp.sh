@@ -8,6 +8,10 @@
 # -ntg 128 -npl 16 -pps -kvu (16 sequences sharing one 512-token prompt, 128 tokens each: its S_TG is the
 # generation rate), and banyan bench (the same three workloads). Prints the host CPU and the kernel path
 # Banyan was built with.
+#
+# KERNELS=avx2 compares the AVX2 paths instead (what a Zen 3 host runs): llama.cpp built without AVX-512 or
+# VNNI (LLAMACPP_CPU=avx2 tools/llamacpp_build.sh) against Banyan built with BANYAN_TARGET_CPU=haswell in
+# .build-avx2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=(); rounds=3
@@ -16,13 +20,19 @@ while (($#)); do
     threads+=("$1"); shift
 done
 ((${#threads[@]})) || threads=(2 1)
-bin=$(bash tools/llamacpp_build.sh llama-bench llama-batched-bench)
-[ -x .build/release/banyan ] || swift build -c release --product banyan >&2
-model=$(.build/release/banyan fetch-model 2>/dev/null | tail -1)
+case ${KERNELS:-native} in
+    native) banyan=.build/release/banyan
+        [ -x "$banyan" ] || swift build -c release --product banyan >&2 ;;
+    avx2) banyan=.build-avx2/release/banyan
+        BANYAN_TARGET_CPU=haswell swift build -c release --scratch-path .build-avx2 --product banyan >&2 ;;
+    *) echo "bench: KERNELS is native or avx2, not $KERNELS" >&2; exit 2 ;;
+esac
+bin=$(LLAMACPP_CPU=${KERNELS:-native} bash tools/llamacpp_build.sh llama-bench llama-batched-bench)
+model=$($banyan fetch-model 2>/dev/null | tail -1)
 [ -f "$model" ] || { echo "bench: cannot find the default model (run tools/setup.sh)" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
-.build/release/banyan bench --prompt-tokens 8 --gen-tokens 2 --parallel 0 --repeats 1 --json 2>/dev/null | python3 -c 'import json,sys; print("banyan kernel path:", json.load(sys.stdin)["kernels"])'
+$banyan bench --prompt-tokens 8 --gen-tokens 2 --parallel 0 --repeats 1 --json 2>/dev/null | python3 -c 'import json,sys; print("banyan kernel path:", json.load(sys.stdin)["kernels"])'
 for t in "${threads[@]}"; do
     lpp=(); ltg=(); lnp=(); bpp=(); btg=(); bnp=()
     for r in $(seq "$rounds"); do
@@ -33,7 +43,7 @@ for t in "${threads[@]}"; do
         # The table row: | PP | TG | B | N_KV | T_PP s | S_PP t/s | T_TG s | S_TG t/s | T s | S t/s |
         lnp+=("$("$bin/llama-batched-bench" -m "$model" -t "$t" -c 4096 -b 2048 -ub 512 -npp 512 -ntg 128 -npl 16 -pps -kvu 2>/dev/null \
             | awk -F'|' '$2 ~ /512/ && $4 ~ /16/ {gsub(/ /,"",$9); print $9}' | tail -1)")
-        json=$(.build/release/banyan bench --threads "$t" --repeats 1 --parallel 16 --json 2>/dev/null)
+        json=$($banyan bench --threads "$t" --repeats 1 --parallel 16 --json 2>/dev/null)
         bpp+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["prefill_tok_s"])')")
         btg+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["decode_tok_s"])')")
         bnp+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["parallel_tok_s"])')")
