@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The auto table shipped for --prm head (Sources/BanyanSearch/Resources/auto-table-head.json), learned on 620
 # training chains (seed=2; the held-out chains are seed=7), then checked on the 200 held-out chains at budgets
-# 4–64 beside every single method. Every run is resumable (banyan eval --out skips problems already done).
+# 4–64 beside every single method. Session 9 relearned it for the three-layer ranked head shipped then
+# (results/wave9; session 7's table, for the head before it, is in results/wave7: RESULTS=results/wave7). Every run is resumable (banyan eval --out skips problems already done).
 #   1. training run with the shipped head: Best-of-N@64 (its first 4 samples are each problem's difficulty
 #      probe; its picks at 1..64 are the Best-of-N candidates). Beam search and DVTS are not run on the
 #      training chains: the head's signal-to-noise on these samples (Δ/σ 0.5, pruning pays up to 1 in 1)
@@ -11,12 +12,14 @@
 #      Best-of-N samples supports pruning 1 in 4);
 #   4. held-out runs: Best-of-N@64 with the head, auto at budgets 4, 16, 64, adaptive voting at confidence
 #      0.8, and Best-of-N@64 with the checker.
-# Usage: tools/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan to use another binary)
+# Usage: tools/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan to use another binary;
+#        ALL=1 also reruns the held-out adaptive and checker runs, which do not depend on the head)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BANYAN:-.build/release/banyan}
-T=results/wave7/auto-train
-H=results/wave7/heldout
+W=${RESULTS:-results/wave9}
+T=$W/auto-train
+H=$W/heldout
 TRAIN="arith:operands=3,digits=1,ops=+-,count=620,seed=2"
 HELD="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
 step=${1:-all}
@@ -40,13 +43,14 @@ if [ "$step" = table ] || [ "$step" = all ]; then
     "$B" auto-table --best-of-n "$T/bon64-head.train.jsonl" ${runs[@]+--runs "${runs[@]}"} \
         --probe 4 --bins 3 --budgets 4,8,16,32,64 --prm head \
         --source "$TRAIN (training chains, questions also held out dropped)" \
-        --out Sources/BanyanSearch/Resources/auto-table-head.json | tee results/wave7/auto-table-head.txt
+        --out Sources/BanyanSearch/Resources/auto-table-head.json | tee $W/auto-table-head.txt
 fi
 if [ "$step" = heldout ] || [ "$step" = all ]; then
     run "$H/bon64-head" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm head
     for b in 4 16 64; do run "$H/auto$b-head" --batch 8 --dataset "$HELD" --strategy auto --budget $b --prm head; done
     # Adaptive voting at the confidence the training chains support (0.8: the vote of the first 16 training
     # samples unchanged with 43% of them, tools/selection_sim.py), waves of 2.
+    [ -n "${ALL:-}" ] || exit 0   # the runs below do not use the head (session 7's are in results/wave7)
     run "$H/adaptive16-c08" --batch 32 --dataset "$HELD" --strategy adaptive --n 16 --confidence 0.8 --wave 2 --prm checker
     run "$H/bon64-checker" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm checker
 fi

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR]]   (default: results/wave6 results/wave8)
+    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR]]]
+    (default: results/wave6 results/wave8 results/wave9)
 
-Reads, per set (chains, singleop, singleeq), whichever of these runs exist (see tools/verifier_runs.sh):
-SET-bon16-head, SET-bon16-provenance, SET-adaptive16, SET-particles16-head, SET-beam16-head, and from
-LATER_DIR SET-bon16-operations and SET-bon16-head-layers-ranked-{min,last} (same samples: same seeds); prints
-markdown: accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
+Reads, per set (chains, singleop, singleeq, unseen), whichever of these runs exist (see tools/verifier_runs.sh):
+from HEAD_DIR the shipped head's runs (since session 9 the three-layer ranked head): SET-bon16-head,
+SET-particles16-head, SET-beam16-head; from RESULTS_DIR SET-bon16-provenance, SET-adaptive16 and the previous
+head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and session 8's runs of today's head,
+SET-bon16-head-layers-ranked-{min,last}. Best-of-N runs draw the same samples (same seeds). Prints markdown:
+accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
 import os
@@ -17,7 +20,8 @@ from paired_compare import compare, load  # noqa: E402
 
 SETS = [("chains", "held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`"),
         ("singleop", "MAWPS SingleOp, first 200 of `data/singleop.jsonl`"),
-        ("singleeq", "MAWPS SingleEq, first 200 of `data/singleeq.jsonl`")]
+        ("singleeq", "MAWPS SingleEq, first 200 of `data/singleeq.jsonl`"),
+        ("unseen", "held-out chains with distinct questions never trained on, `data/chains-unseen.jsonl`")]
 
 
 def pct(x):
@@ -39,11 +43,11 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory, later):
+def main(directory, later, heads):
     rows = []
     for name, title in SETS:
-        f = lambda run: os.path.join(directory, f"{name}-{run}.jsonl")  # noqa: E731
-        bon = f("bon16-head")
+        f = lambda run, d=directory: os.path.join(d, f"{name}-{run}.jsonl")  # noqa: E731
+        bon = f("bon16-head", heads)
         if not os.path.exists(bon):
             continue
         rows.append(f"\n**{title}** (N=16, T=0.7, seed 0; pass@16 {pct(coverage(bon))})\n")
@@ -56,15 +60,20 @@ def main(directory, later):
                         f"{pct(r['b']['accuracy'])} {interval(r['b']['interval'])} | {diff(r)} | {r['token_ratio']:.2f} |")
 
         add("head-weighted Best-of-N − majority", f"{bon}:weighted@16", f"{bon}:majority@16")
+        add("head conditional − majority", f"{bon}:conditional@16", f"{bon}:majority@16")
         add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", f"{bon}:majority@16")
+        previous = f("bon16-head")
+        if os.path.exists(previous):
+            add("previous head (session 6)-weighted − majority", f"{previous}:weighted@16", f"{bon}:majority@16")
+            add("head − previous head, weighted", f"{bon}:weighted@16", f"{previous}:weighted@16")
+        same = os.path.join(later, f"{name}-bon16-head-layers-ranked-min.jsonl")
+        if os.path.exists(same):
+            add("head − session 8's run of the same head (must be 0)", f"{bon}:weighted@16", f"{same}:weighted@16")
+        last = os.path.join(later, f"{name}-bon16-head-layers-ranked-last.jsonl")
+        if os.path.exists(last):
+            add("head scored by its answer step (`--aggregate last`), weighted − majority", f"{last}:weighted@16", f"{bon}:majority@16")
         if os.path.exists(f("bon16-provenance")):
             add("provenance-weighted Best-of-N − majority", f"{f('bon16-provenance')}:weighted@16", f"{bon}:majority@16")
-        for agg in ("min", "last"):
-            ranked = os.path.join(later, f"{name}-bon16-head-layers-ranked-{agg}.jsonl")
-            if os.path.exists(ranked):
-                add(f"head on layers 10, 20 + ranking loss ({agg}), weighted − majority", f"{ranked}:weighted@16", f"{bon}:majority@16")
-                add(f"head on layers 10, 20 + ranking loss ({agg}), conditional − majority", f"{ranked}:conditional@16", f"{bon}:majority@16")
-                add(f"head on layers 10, 20 + ranking loss ({agg}) − shipped head, weighted", f"{ranked}:weighted@16", f"{bon}:weighted@16")
         operations = os.path.join(later, f"{name}-bon16-operations.jsonl")
         if os.path.exists(operations):
             add("operations-weighted Best-of-N − majority", f"{operations}:weighted@16", f"{bon}:majority@16")
@@ -73,13 +82,15 @@ def main(directory, later):
             add("operations majority − head-run majority (same samples: must be 0)", f"{operations}:majority@16", f"{bon}:majority@16")
         if os.path.exists(f("adaptive16")):
             add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
-        if os.path.exists(f("particles16-head")):
-            add("particles (head) − majority@16", f"{f('particles16-head')}:weighted", f"{bon}:majority@16")
-            if os.path.exists(f("beam16-head")):
-                add("particles (head) − beam search (head, M=4)", f"{f('particles16-head')}:weighted", f"{f('beam16-head')}:weighted")
-                add("beam search (head, M=4) − majority@16", f"{f('beam16-head')}:weighted", f"{bon}:majority@16")
+        particles, beam = f("particles16-head", heads), f("beam16-head", heads)
+        if os.path.exists(particles):
+            add("particles (head) − majority@16", f"{particles}:weighted", f"{bon}:majority@16")
+            if os.path.exists(beam):
+                add("particles (head) − beam search (head, M=4)", f"{particles}:weighted", f"{beam}:weighted")
+                add("beam search (head, M=4) − majority@16", f"{beam}:weighted", f"{bon}:majority@16")
     print("\n".join(rows))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "results/wave6", sys.argv[2] if len(sys.argv) > 2 else "results/wave8")
+    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9"][len(sys.argv) - 1:]
+    main(*args[:3])

@@ -40,6 +40,29 @@ import Testing
         #expect(lm.engine.statistics.pagesUsed == 0)
     }
 
+    /// The shipped head reads layers 10 and 20 beside the final hidden state; `--prm head` asks the engine for
+    /// them, scores every step from them, and `auto` runs with the table learned on this head's scores.
+    @Test func shippedHeadScoresFromItsLayersAndAutoRunsWithIt() throws {
+        let lm = try LanguageModel(model: TestModel.model(), tokenizer: TestModel.tokenizer(), path: TestModel.path())
+        let head = try PRMHeads.load(nil, model: lm.engine.model)
+        #expect(head.featureLayers == [10, 20], "the shipped head is the three-layer one")
+        #expect(head.dimension == StepFeatures.dimension(width: 3 * 576), "three hidden states of 576 at two places, 3 log-probabilities")
+        var c = SearchConfiguration()
+        c.prm = .head(path: nil)
+        c.n = 4
+        c.maxTokens = 48
+        let searcher = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c)
+        let result = try #require(try searcher.run([SearchQuestion("What is 7 - 2 + 4?")]).first)
+        let steps = result.solutions.flatMap(\.steps)
+        #expect(!steps.isEmpty && steps.allSatisfy { $0.score > 0 && $0.score < 1 }, "\(steps.map(\.score))")
+        c.strategy = .auto
+        c.budget = 4
+        let auto = try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c)
+        let autoResult = try #require(try auto.run([SearchQuestion("What is 7 - 2 + 4?")]).first)
+        #expect(autoResult.label.hasPrefix("auto:") && autoResult.autoChoice != nil, "\(autoResult.label)")
+        #expect(lm.engine.statistics.pagesUsed == 0)
+    }
+
     /// The probe's samples vote: a Best-of-N choice of n keeps the probe's 4 samples and draws only the
     /// other n − 4, so auto gives Best-of-N@n's solutions, answer and decoded tokens exactly.
     @Test func autoKeepsTheProbeSamplesInABestOfNChoice() throws {
