@@ -32,6 +32,9 @@ model=$($banyan fetch-model 2>/dev/null | tail -1)
 [ -f "$model" ] || { echo "bench: cannot find the default model (run tools/setup.sh)" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+if command -v objdump >/dev/null && [ -f "$bin/libggml-cpu.so" ]; then
+    echo "llama.cpp ($bin): $(objdump -d "$bin/libggml-cpu.so" | grep -c vpdpbusd) vpdpbusd and $(objdump -d "$bin/libggml-cpu.so" | grep -c zmm) zmm instructions in libggml-cpu"
+fi
 $banyan bench --prompt-tokens 8 --gen-tokens 2 --parallel 0 --repeats 1 --json 2>/dev/null | python3 -c 'import json,sys; print("banyan kernel path:", json.load(sys.stdin)["kernels"])'
 for t in "${threads[@]}"; do
     lpp=(); ltg=(); lnp=(); bpp=(); btg=(); bnp=()
