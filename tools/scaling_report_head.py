@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The scaling report with the learned head (docs/scaling-report-head.md and two SVG plots), 200 held-out chains.
 
-Usage: tools/scaling_report_head.py [HELDOUT_DIR] [WAVE6_DIR] [DOCS_DIR] > docs/scaling-report-head.md
-Reads HELDOUT_DIR (results/wave7/heldout) bon64-head, bon64-checker and auto{4,16,64}-head, and WAVE6_DIR
-(results/wave6) chains-beam16-head, chains-particles16-head and chains-adaptive16, and HELDOUT_DIR adaptive16-c08
+Usage: tools/scaling_report_head.py [HELDOUT_DIR [HEAD_RUNS_DIR [OTHER_DIR…]]] > docs/scaling-report-head.md
+Reads the shipped head's runs: HELDOUT_DIR (results/wave9/heldout) bon64-head and auto{4,16,64}-head, HEAD_RUNS_DIR
+(results/wave9) chains-beam16-head and chains-particles16-head; and runs that do not use the head, from the
+first OTHER_DIR that has them (results/wave7/heldout, results/wave6): bon64-checker, adaptive16-c08,
+chains-adaptive16. Plots go to $DOCS (docs). Session 7's report, with the head shipped before, is
+`tools/scaling_report_head.py results/wave7/heldout results/wave6`.
 (tools/auto_table_head.sh and
 tools/verifier_runs.sh make them). Best-of-N rows read one N=64 run at each sub-budget (its samples are
 independent); their tokens are the prompt plus that share of the decoded tokens. Differences are paired on the
@@ -15,9 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_plots  # noqa: E402
 from report_plots import paired, svg  # noqa: E402
 
-held = sys.argv[1] if len(sys.argv) > 1 else "results/wave7/heldout"
-wave6 = sys.argv[2] if len(sys.argv) > 2 else "results/wave6"
-docs = sys.argv[3] if len(sys.argv) > 3 else "docs"
+held = sys.argv[1] if len(sys.argv) > 1 else "results/wave9/heldout"
+heads = sys.argv[2] if len(sys.argv) > 2 else "results/wave9"
+others = sys.argv[3:] or ["results/wave7/heldout", "results/wave6"]
+docs = os.environ.get("DOCS", "docs")
 BUDGETS = [1, 2, 4, 8, 16, 32, 64]
 
 
@@ -27,11 +31,19 @@ def load(path):
     return {r["id"]: r for r in (json.loads(l) for l in open(path) if l.strip())}
 
 
+def other(name):
+    """A run that does not use the head, from the first directory that has it."""
+    for d in [held] + others:
+        if os.path.exists(f"{d}/{name}"):
+            return load(f"{d}/{name}")
+    return None
+
+
 bon = load(f"{held}/bon64-head.jsonl")
 if bon is None:
     sys.exit(f"missing {held}/bon64-head.jsonl: run tools/auto_table_head.sh heldout")
 ids = sorted(bon, key=lambda i: int(i.rpartition("-")[2]))
-checker = load(f"{held}/bon64-checker.jsonl")
+checker = other("bon64-checker.jsonl")
 
 
 def right(r, rule, n):
@@ -61,10 +73,10 @@ for n in BUDGETS:
     add("Best-of-N weighted, head", n, bon, "weighted", True)
     add("conditional majority, head", n, bon, "conditional", True)
     add("Best-of-N weighted, checker", n, checker, "weighted", True)
-add("beam search, head (M=4)", 16, load(f"{wave6}/chains-beam16-head.jsonl"), "weighted", False)
-add("particle filter, head", 16, load(f"{wave6}/chains-particles16-head.jsonl"), "weighted", False)
-add("adaptive vote (≤16)", 16, load(f"{wave6}/chains-adaptive16.jsonl"), "majority", False)
-add("adaptive vote (≤16), confidence 0.8", 16, load(f"{held}/adaptive16-c08.jsonl"), "majority", False)
+add("beam search, head (M=4)", 16, load(f"{heads}/chains-beam16-head.jsonl"), "weighted", False)
+add("particle filter, head", 16, load(f"{heads}/chains-particles16-head.jsonl"), "weighted", False)
+add("adaptive vote (≤16)", 16, other("chains-adaptive16.jsonl"), "majority", False)
+add("adaptive vote (≤16), confidence 0.8", 16, other("adaptive16-c08.jsonl"), "majority", False)
 for b in [4, 16, 64]:
     add("auto, head", b, load(f"{held}/auto{b}-head.jsonl"), "weighted", False)
 
@@ -79,7 +91,7 @@ svg(os.path.join(docs, "head-scaling-accuracy-tokens.svg"), curves, lambda n, v:
     "Held-out chains: accuracy against tokens computed", len(ids), COLORS)
 
 print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, all {len(ids)} problems; T=0.7, seed 0. "
-      "The head is the PRM head shipped with banyan (`--prm head`); the checker is the line-by-line arithmetic checker; "
+      f"The head is {'the PRM head shipped with banyan (`--prm head`: since session 9 on layers 10, 20 and the final hidden state, trained with the ranking loss)' if held.rstrip('/').endswith('wave9/heldout') else 'the PRM head of the runs in ' + held}; the checker is the line-by-line arithmetic checker; "
       "neither knows the answer. Accuracy with 95% Wilson intervals; under it, tokens computed per problem.\n")
 print(report_plots.accuracy_table(curves, BUDGETS, 1))
 cov = sum(r["coverage"] for r in bon.values()) / len(bon)
