@@ -105,7 +105,7 @@ svg(os.path.join(docs, f"{plot_name}-accuracy-tokens.svg"), lambda n, v: v[2], "
 
 print(f"Held-out {dataset}, first {len(ids)} problems; T=0.7, seed 0, "
       "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned PRM head "
-      "shipped with banyan. Accuracy with 95% Wilson intervals; "
+      "shipped in sessions 4–8 (`results/train-prm-default.safetensors`; these runs predate the current head). Accuracy with 95% Wilson intervals; "
       "under it, tokens computed per problem.\n")
 print(report_plots.accuracy_table(curves, BUDGETS, 0))
 print()
