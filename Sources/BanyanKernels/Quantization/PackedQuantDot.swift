@@ -81,10 +81,22 @@ public enum PackedQuantDot {
 
     /// One block of one 8-row group against one activation row: the 8 rows' exact integer sums. Four
     /// independent chains of multiply-adds (each instruction waits on the one before in its chain), added
-    /// at the end: integers, so the sums are the same however they are grouped.
+    /// at the end: integers, so the sums are the same however they are grouped. `w` points at the block's
+    /// quants (Q4_0 and Q4_1 share the nibble layout).
     @inline(__always)
-    /// `w` points at the block's quants (Q4_0 and Q4_1 share the nibble layout).
     static func q4Sums(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, mask: __m256i) -> __m256i {
+        #if !BANYAN_VNNI
+        // Without VNNI: the block's eight `vpmaddubsw` products (pairs of 4-bit weight × 8-bit activation, at
+        // most 2·15·127 = 3,810 each) add up in 16-bit lanes (at most 30,480, no overflow) before the one
+        // `vpmaddwd` that widens them: the same exact sums with a third of the widening work.
+        var p = _mm256_setzero_si256()
+        for c in 0..<4 {
+            let q = (w + 32 * c).loadUnaligned(as: __m256i.self)
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(_mm256_and_si256(q, mask), broadcast(a + 4 * c)))
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), mask), broadcast(a + 16 + 4 * c)))
+        }
+        return _mm256_madd_epi16(p, _mm256_set1_epi16(1))
+        #else
         let zero = _mm256_setzero_si256()
         var s0 = zero, s1 = zero, s2 = zero, s3 = zero
         for c in stride(from: 0, to: 4, by: 2) {
@@ -95,6 +107,7 @@ public enum PackedQuantDot {
             s3 = dot(s3, _mm256_and_si256(_mm256_srli_epi16(q1, 4), mask), broadcast(a + 20 + 4 * c))
         }
         return _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3))
+        #endif
     }
 
     @inline(__always)
@@ -114,6 +127,20 @@ public enum PackedQuantDot {
     /// one-row kernel's exactly.
     @inline(__always)
     static func q4Sums2(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, mask: __m256i) -> (__m256i, __m256i) {
+        #if !BANYAN_VNNI
+        // As in `q4Sums`: 16-bit sums of the block's products, widened once per row.
+        var p = _mm256_setzero_si256(), t = _mm256_setzero_si256()
+        for c in 0..<4 {
+            let q = (w + 32 * c).loadUnaligned(as: __m256i.self)
+            let lo = _mm256_and_si256(q, mask), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), mask)
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(lo, broadcast(a + 4 * c)))
+            t = _mm256_add_epi16(t, _mm256_maddubs_epi16(lo, broadcast(b + 4 * c)))
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(hi, broadcast(a + 16 + 4 * c)))
+            t = _mm256_add_epi16(t, _mm256_maddubs_epi16(hi, broadcast(b + 16 + 4 * c)))
+        }
+        let ones = _mm256_set1_epi16(1)
+        return (_mm256_madd_epi16(p, ones), _mm256_madd_epi16(t, ones))
+        #else
         let zero = _mm256_setzero_si256()
         var s0 = zero, s1 = zero, t0 = zero, t1 = zero
         for c in stride(from: 0, to: 4, by: 2) {
@@ -126,6 +153,7 @@ public enum PackedQuantDot {
             s1 = dot(s1, hi1, broadcast(a + 20 + 4 * c)); t1 = dot(t1, hi1, broadcast(b + 20 + 4 * c))
         }
         return (_mm256_add_epi32(s0, s1), _mm256_add_epi32(t0, t1))
+        #endif
     }
 
     @inline(__always)
