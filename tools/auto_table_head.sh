@@ -5,8 +5,10 @@
 # (results/wave9; session 7's table, for the head before it, is in results/wave7: RESULTS=results/wave7). Every run is resumable (banyan eval --out skips problems already done).
 #   1. training run with the shipped head: Best-of-N@64 (its first 4 samples are each problem's difficulty
 #      probe; its picks at 1..64 are the Best-of-N candidates). Beam search and DVTS are not run on the
-#      training chains: the head's signal-to-noise on these samples (Δ/σ 0.5, pruning pays up to 1 in 1)
-#      rules out pruning 1 in 4 before any run (auto-table's signal cap); set BEAM=1 to run them anyway;
+#      training chains: the head's signal-to-noise on these samples (Δ/σ 0.63, pruning pays up to 1 in 1)
+#      rules out pruning 1 in 4 before any run (auto-table's signal cap); set BEAM=1 to run them anyway.
+#      Particle filtering at N in $PARTICLES (default 4 8 16) is run: it resamples instead of pruning by a
+#      fixed width, so the cap does not apply and the table judges it by its training accuracy (session 10);
 #   2. training problems whose question is also a held-out one are dropped (tools/drop_overlap.py);
 #   3. banyan auto-table --prm head (beam search stays a candidate only if the head's signal-to-noise on the
 #      Best-of-N samples supports pruning 1 in 4);
@@ -27,6 +29,9 @@ mkdir -p "$T" "$H"
 run() { local out=$1; shift; echo "== $out: banyan eval $*" >&2; "$B" eval --out "$out.jsonl" --json "$@" 2>"$out.log" | tail -1 > "$out.summary.json"; }
 if [ "$step" = train ] || [ "$step" = all ]; then
     run "$T/bon64-head" --batch 4 --dataset "$TRAIN" --strategy best-of-n --n 64 --prm head
+    for n in ${PARTICLES:-4 8 16}; do
+        run "$T/particles$n-head" --batch $((128 / n)) --dataset "$TRAIN" --strategy particles --n $n --prm head
+    done
     if [ -n "${BEAM:-}" ]; then
         run "$T/beam16-head" --batch 8 --dataset "$TRAIN" --strategy beam --n 16 --beam-width 4 --prm head
         run "$T/beam4-head" --batch 16 --dataset "$TRAIN" --strategy beam --n 4 --beam-width 4 --prm head
@@ -35,10 +40,11 @@ fi
 if [ "$step" = table ] || [ "$step" = all ]; then
     # The held-out questions, from the held-out chains' run of tools/verifier_runs.sh.
     runs=()
-    for f in bon64-head beam16-head beam4-head; do
+    for f in bon64-head beam16-head beam4-head $(cd "$T" && ls particles*-head.jsonl 2>/dev/null | sed 's/\.jsonl$//'); do
         [ -f "$T/$f.jsonl" ] || continue
         python3 tools/drop_overlap.py "$T/$f.jsonl" results/wave6/chains-bon16-head.jsonl > "$T/$f.train.jsonl"
-        case $f in beam16*) runs+=(16:"$T/$f.train.jsonl") ;; beam4*) runs+=(4:"$T/$f.train.jsonl") ;; esac
+        case $f in beam16*) runs+=(16:"$T/$f.train.jsonl") ;; beam4*) runs+=(4:"$T/$f.train.jsonl") ;;
+            particles*) n=${f#particles}; runs+=("${n%-head}:$T/$f.train.jsonl") ;; esac
     done
     "$B" auto-table --best-of-n "$T/bon64-head.train.jsonl" ${runs[@]+--runs "${runs[@]}"} \
         --probe 4 --bins 3 --budgets 4,8,16,32,64 --prm head \

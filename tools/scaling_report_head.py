@@ -2,7 +2,8 @@
 """The scaling report with the learned head (docs/scaling-report-head.md and two SVG plots), 200 held-out chains.
 
 Usage: tools/scaling_report_head.py [HELDOUT_DIR [HEAD_RUNS_DIR [OTHER_DIR…]]] > docs/scaling-report-head.md
-Reads the shipped head's runs: HELDOUT_DIR (results/wave9/heldout) bon64-head and auto{4,16,64}-head, HEAD_RUNS_DIR
+Reads the shipped head's runs: HELDOUT_DIR (results/wave9/heldout) bon64-head and auto{4,16,64}-head (and
+auto{4,16,64}-head-bontable, session 9's Best-of-N-only table, where present), HEAD_RUNS_DIR
 (results/wave9) chains-beam16-head and chains-particles16-head; and runs that do not use the head, from the
 first OTHER_DIR that has them (results/wave7/heldout, results/wave6): bon64-checker, adaptive16-c08,
 chains-adaptive16. Plots go to $DOCS (docs). Session 7's report, with the head shipped before, is
@@ -79,10 +80,13 @@ add("adaptive vote (≤16)", 16, other("chains-adaptive16.jsonl"), "majority", F
 add("adaptive vote (≤16), confidence 0.8", 16, other("adaptive16-c08.jsonl"), "majority", False)
 for b in [4, 16, 64]:
     add("auto, head", b, load(f"{held}/auto{b}-head.jsonl"), "weighted", False)
+    # Session 9's table, which could only choose Best-of-N (kept for comparison when its runs are there).
+    add("auto, head, Best-of-N-only table", b, load(f"{held}/auto{b}-head-bontable.jsonl"), "weighted", False)
 
 COLORS = {"majority vote": "#888888", "Best-of-N weighted, head": "#4e79a7", "conditional majority, head": "#76b7b2",
           "Best-of-N weighted, checker": "#59a14f", "beam search, head (M=4)": "#e15759", "particle filter, head": "#b07aa1",
-          "adaptive vote (≤16)": "#9c755f", "adaptive vote (≤16), confidence 0.8": "#edc948", "auto, head": "#f28e2b"}
+          "adaptive vote (≤16)": "#9c755f", "adaptive vote (≤16), confidence 0.8": "#edc948", "auto, head": "#f28e2b",
+          "auto, head, Best-of-N-only table": "#ff9da7"}
 curves = {m: {n: (sum(o), len(o), tokens[m][n]) for n, o in c.items()} for m, c in outcomes.items()}
 os.makedirs(docs, exist_ok=True)
 svg(os.path.join(docs, "head-scaling-accuracy-n.svg"), curves, lambda n, v: n, "budget N (samples / particles / beams)",
@@ -111,10 +115,15 @@ for n in BUDGETS:
     auto = outcomes.get("auto, head", {}).get(n)
     if auto is not None:
         # The best single head-run method with N ≤ budget, chosen on these held-out problems (favours it).
-        singles = [(sum(o), m, k) for m, c in outcomes.items() if m not in ("auto, head", "Best-of-N weighted, checker")
+        singles = [(sum(o), m, k) for m, c in outcomes.items() if not m.startswith("auto") and m != "Best-of-N weighted, checker"
                    for k, o in c.items() if k <= n]
         best = max(singles)
         cells.append(f"{fmt(paired(auto, outcomes[best[1]][best[2]]))} vs {best[1]} N={best[2]}")
     else:
         cells.append("")
     print(f"| {n} | " + " | ".join(cells) + " |")
+old = outcomes.get("auto, head, Best-of-N-only table", {})
+if old:
+    print("\nAuto with the table that can choose particle filtering, against session 9's Best-of-N-only table (paired): "
+          + "; ".join(f"budget {b}: {fmt(paired(outcomes['auto, head'][b], old[b]))}" for b in sorted(old) if b in outcomes.get("auto, head", {}))
+          + ".")

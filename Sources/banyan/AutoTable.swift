@@ -9,15 +9,16 @@ struct AutoTable: ParsableCommand {
         discussion: """
         --best-of-n is an eval output of Best-of-N at the largest budget: its first --probe samples per problem \
         are the difficulty probe (their mean solution score), and its picks at every smaller budget are candidates. \
-        --runs are beam search and DVTS outputs on the same problems. Problems are split into --bins bins of equal \
+        --runs are beam search, DVTS and particle-filter outputs on the same problems. Problems are split into --bins bins of equal \
         size by difficulty; at each budget, each bin gets the strategy, N ≤ budget and selection rule that was right \
         most often on its problems. Beam search and DVTS stay candidates only if the scorer's signal-to-noise on \
-        the Best-of-N samples supports keeping 1 in --beam-width. The table is printed and written to --out as JSON.
+        the Best-of-N samples supports keeping 1 in --beam-width; particles, which resample rather than prune by a \
+        fixed width, are judged by their training accuracy alone. The table is printed and written to --out as JSON.
         """
     )
 
     @Option(name: .customLong("best-of-n"), help: "Best-of-N eval output (JSON Lines) at the largest budget.") var bestOfN: String
-    @Option(parsing: .upToNextOption, help: "Beam search and DVTS eval outputs on the same problems, each as N:FILE (N the run's --n).")
+    @Option(parsing: .upToNextOption, help: "Beam search, DVTS and particle eval outputs on the same problems, each as N:FILE (N the run's --n).")
     var runs: [String] = []
     @Option(help: "Samples in the difficulty probe.") var probe = 4
     @Option(help: "Difficulty bins.") var bins = 3

@@ -68,4 +68,27 @@ import Testing
         #expect(clean.signal?.signalToNoise == 10 && clean.choice(budget: 4, difficulty: 0)?.strategy == .beam)
         #expect(noisy.description.contains("Δ/σ 0.33: pruning pays up to 1 in 1"))
     }
+
+    /// Particle filtering resamples all N in proportion to their scores instead of keeping 1 in M, so the
+    /// signal cap that drops beam search leaves it a candidate, judged by what it solved.
+    @Test func particlesStayACandidateUnderTheSignalCap() throws {
+        var bon: [String] = [], beam: [String] = [], particles: [String] = []
+        for i in 0..<8 {
+            // A scorer with no separation (Δ/σ 1/3, as above); Best-of-N solves nothing, both others everything.
+            bon.append(Self.record(i, strategy: "best-of-n", scores: [0.85, 0.15, 0.25, 0.75],
+                                   right: ["weighted": ["1": false, "2": false, "4": false, "8": false]], answers: ["1", "2", "1", "2"]))
+            beam.append(Self.record(i, strategy: "beam", scores: [0, 0, 0, 0], right: ["weighted": ["4": true]]))
+            particles.append(Self.record(i, strategy: "particles", scores: [0, 0, 0, 0, 0, 0, 0, 0], right: ["weighted": ["8": true]]))
+        }
+        let table = ComputeOptimalTable.learn(
+            bestOfN: try EvaluationRecord.read(bon.joined(separator: "\n"), source: "bon"),
+            others: [(4, try EvaluationRecord.read(beam.joined(separator: "\n"), source: "beam")),
+                     (8, try EvaluationRecord.read(particles.joined(separator: "\n"), source: "particles"))],
+            probe: 4, bins: 1, budgets: [4, 8], prm: "head", source: "test")
+        #expect(table.signal?.usefulWidth == 1)
+        #expect(table.choice(budget: 4, difficulty: 0)?.strategy == .bestOfN, "beam search (N=4) is dropped by the cap")
+        let eight = try #require(table.choice(budget: 8, difficulty: 0))
+        #expect(eight.strategy == .particles && eight.n == 8 && eight.accuracy == 1)
+        #expect(table.description.contains("particles N=8 (100% of 8)"))
+    }
 }

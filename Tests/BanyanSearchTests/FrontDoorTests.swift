@@ -93,6 +93,33 @@ import Testing
         #expect(lm.engine.statistics.pagesUsed == 0)
     }
 
+    /// A particle-filter choice runs particles at the chosen N on the problem: the same solutions and answer as
+    /// `--strategy particles --n N` alone, and the probe's tokens counted beside the run's.
+    @Test func autoRunsAParticleChoiceAsParticlesWouldAlone() throws {
+        let lm = try LanguageModel(model: TestModel.model(), tokenizer: TestModel.tokenizer(), path: TestModel.path())
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-auto-particles-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        {"probe":4,"prm":"checker","edges":[],"source":"test","choices":{"8":[\
+        {"strategy":"particles","n":8,"select":"weighted","accuracy":1,"problems":1}]}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let question = SearchQuestion("What is 7 - 2 + 4?")
+        func run(_ strategy: SearchStrategy, n: Int) throws -> SearchResult {
+            var c = SearchConfiguration()
+            c.strategy = strategy
+            c.n = n
+            c.maxTokens = 48
+            if strategy == .auto { (c.budget, c.autoTable) = (n, path) }
+            return try Searcher(engine: lm.engine, tokenizer: lm.tokenizer, configuration: c).run(question)
+        }
+        let auto = try run(.auto, n: 8), particles = try run(.particles, n: 8), probe = try run(.bestOfN, n: 4)
+        #expect(auto.autoChoice == AutoChoice(strategy: .particles, n: 8, select: .weighted))
+        #expect(auto.solutions.map(\.text) == particles.solutions.map(\.text))
+        #expect(auto.answer(.weighted) == particles.answer(.weighted) && auto.answer(.weighted) != nil)
+        #expect(auto.accounting.tokensDecoded == particles.accounting.tokensDecoded + probe.accounting.tokensDecoded)
+        #expect(lm.engine.statistics.pagesUsed == 0)
+    }
+
     @Test func autoTablesAreCheckedBeforeAnythingRuns() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("banyan-auto-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -112,6 +139,8 @@ import Testing
         #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "beam"), prm: "head") }
         let good = try ComputeOptimalTable.load(path: try table(strategy: "dvts"), prm: "checker")
         #expect(good.choice(budget: 8, difficulty: 0)?.strategy == .dvts)
+        #expect(try ComputeOptimalTable.load(path: try table(strategy: "particles"), prm: "checker").choice(budget: 8, difficulty: 0)?.strategy == .particles)
+        #expect(throws: SearchConfigurationError.self) { try ComputeOptimalTable.load(path: try table(strategy: "adaptive"), prm: "checker") }
         let shipped = try ComputeOptimalTable.load(path: nil, prm: "checker")
         #expect(!shipped.budgets.isEmpty, "the shipped table loads")
         #expect(throws: SearchConfigurationError.noShippedAutoTable(prm: "likelihood", shipped: ["checker", "head"])) {

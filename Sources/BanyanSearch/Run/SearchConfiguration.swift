@@ -105,8 +105,8 @@ public struct SearchConfiguration: Sendable, Equatable {
         BestOfN(n: n, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter, scorer: scorer, aggregation: aggregation, fork: fork)
     }
 
-    func particleFilter(scorer: any StepScorer) -> ParticleFilter {
-        ParticleFilter(stepSearch(n: n, width: 1, lookahead: lookahead, scorer: scorer), temperature: particleTemperature)
+    func particleFilter(n: Int? = nil, scorer: any StepScorer) -> ParticleFilter {
+        ParticleFilter(stepSearch(n: n ?? self.n, width: 1, lookahead: lookahead, scorer: scorer), temperature: particleTemperature)
     }
 
     func adaptive(scorer: any StepScorer) -> AdaptiveConsistency {

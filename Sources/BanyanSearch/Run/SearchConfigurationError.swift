@@ -29,7 +29,7 @@ public enum SearchConfigurationError: Error, Equatable, CustomStringConvertible 
         case .autoTableScorer(let path, let learned, let given):
             return "the auto table \(path) was learned with --prm \(learned), not \(given); give that --prm or another --auto-table"
         case .unknownStrategyInTable(let path, let strategy):
-            return "the auto table \(path) names strategy \"\(strategy)\", which is not best-of-n, beam or dvts"
+            return "the auto table \(path) names strategy \"\(strategy)\", which is not best-of-n, beam, dvts or particles"
         case .badExamples(let why): return why
         }
     }

@@ -77,7 +77,7 @@ public final class Searcher {
     /// `auto`: a Best-of-N probe per problem, then each problem's choice from the table, problems with the
     /// same choice searched together. The probe's samples vote: a Best-of-N choice of n samples keeps the
     /// probe's and draws only the samples after them (the same seeds as one Best-of-N run of n, so the same
-    /// answer, for one extra prefill); beam search and DVTS pay for the probe beside their own run.
+    /// answer, for one extra prefill); beam search, DVTS and particles pay for the probe beside their own run.
     private func runAuto(_ problems: [SearchProblem]) throws -> [SearchResult] {
         let c = configuration, table = autoTable!
         let budget = c.budget ?? c.n
@@ -114,7 +114,8 @@ public final class Searcher {
                 }
             case .beam: run = try BeamSearch(settings).run(policy: policy, problems: subset)
             case .dvts: run = try DVTS(settings).run(policy: policy, problems: subset)
-            case .greedy, .auto, .particles, .adaptive: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
+            case .particles: run = try c.particleFilter(n: group.n, scorer: scorer).run(policy: policy, problems: subset)
+            case .greedy, .auto, .adaptive: preconditionFailure("ComputeOptimalTable.load refuses \(group.strategy) as a choice")
             }
             for (k, i) in members.enumerated() {
                 var r = run[k]

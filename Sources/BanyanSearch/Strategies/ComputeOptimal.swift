@@ -5,7 +5,7 @@ import Foundation
 /// strategy, budget and selection rule did best on training problems of that difficulty at each budget.
 public struct ComputeOptimalTable: Sendable, Codable, Equatable {
     public struct Choice: Sendable, Codable, Equatable {
-        /// best-of-n, beam or dvts.
+        /// best-of-n, beam, dvts or particles.
         public var strategy: SearchStrategy
         public var n: Int
         /// The selection rule whose pick is the answer.
@@ -40,6 +40,9 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
 
     public var budgets: [Int] { choices.keys.compactMap(Int.init).sorted() }
 
+    /// The strategies a table can choose (greedy, auto and adaptive are no fixed-budget choice).
+    public static let choosable: [SearchStrategy] = [.bestOfN, .beam, .dvts, .particles]
+
     /// The scorers banyan ships a table for: the arithmetic checker and the default model's PRM head, each
     /// learned on training chains.
     public static let shippedScorers = ["checker", "head"]
@@ -63,7 +66,7 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
         }
         guard table.prm == prm else { throw .autoTableScorer(path: path, learnedWith: table.prm, given: prm) }
         // Strategy and rule names were checked when decoding; greedy and auto are no choice to run.
-        for choice in table.choices.values.joined() where ![.bestOfN, .beam, .dvts].contains(choice.strategy) {
+        for choice in table.choices.values.joined() where !choosable.contains(choice.strategy) {
             throw .unknownStrategyInTable(path: path, strategy: choice.strategy.rawValue)
         }
         return table
@@ -90,17 +93,20 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
 
     /// Learns a table from evaluation runs on training problems. `bestOfN` is a Best-of-N run at the largest
     /// budget (its first `probe` samples are each problem's probe, and its picks at every smaller budget
-    /// are the Best-of-N candidates); `others` are beam search and DVTS runs at their N. Problems are
-    /// split into `bins` bins of equal size by difficulty; in each bin and at each budget B, the candidate
-    /// with n ≤ B that was right most often wins (ties go to the smaller n, then to Best-of-N).
+    /// are the Best-of-N candidates); `others` are beam search, DVTS and particle-filter runs at their N.
+    /// Problems are split into `bins` bins of equal size by difficulty; in each bin and at each budget B, the
+    /// candidate with n ≤ B that was right most often wins (ties go to the smaller n, then to Best-of-N).
     ///
     /// Beam search and DVTS keep 1 in `beamWidth` candidates. With `capBySignal`, they are candidates only
     /// if the scorer's measured signal-to-noise supports that much pruning (`ScorerSignal.usefulWidth ≥
-    /// beamWidth`, Dalal et al.): below it, their wins on the training problems are taken for noise.
+    /// beamWidth`, Dalal et al.): below it, their wins on the training problems are taken for noise. Particle
+    /// filtering prunes nothing by a fixed width (it resamples all N in proportion to their scores), so it
+    /// stays a candidate and is judged by its training accuracy alone.
     public static func learn(bestOfN: [EvaluationRecord], others: [(n: Int, records: [EvaluationRecord])], probe: Int, bins: Int, budgets: [Int],
                              prm: String, source: String, beamWidth: Int = 4, capBySignal: Bool = true) -> ComputeOptimalTable {
         let signal = ScorerSignal(bestOfN)
-        let others = capBySignal && signal.measured && signal.usefulWidth < beamWidth ? [] : others
+        let pruningTooWide = capBySignal && signal.measured && signal.usefulWidth < beamWidth
+        let others = others.filter { run in !(pruningTooWide && [.beam, .dvts].contains(run.records.first.flatMap { SearchStrategy(rawValue: $0.strategy) })) }
         let difficulty = Dictionary(bestOfN.map { ($0.id, Self.difficulty(Array($0.scores.prefix(probe)))) }) { a, _ in a }
         // Bin edges at difficulty quantiles, merged where scores tie.
         let sorted = difficulty.values.sorted()
@@ -118,6 +124,7 @@ public struct ComputeOptimalTable: Sendable, Codable, Equatable {
         }
         for (n, run) in others {
             guard let first = run.first, let strategy = SearchStrategy(rawValue: first.strategy) else { continue }
+            guard Self.choosable.contains(strategy), strategy != .bestOfN else { continue }
             // DVTS picks among its N/M subtrees' solutions: the run's own largest pick budget.
             let right = Dictionary(run.map { ($0.id, $0.isCorrect(.weighted, budget: $0.budget)) }) { a, _ in a }
             candidates.append(Candidate(strategy: strategy, n: n, select: .weighted, right: right))
