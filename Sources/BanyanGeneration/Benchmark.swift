@@ -44,20 +44,28 @@ public enum ThroughputBenchmark {
             _ = try engine.step([StepInput(sequence: seq, tokens: prompt)])
             prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
 
+            // Decode loops keep their inputs and outputs between steps, as a server or search loop does.
+            var outputs: [StepOutput] = []
             let single = engine.createSequence()
-            _ = try engine.step([StepInput(sequence: single, tokens: [prompt[0]])])
+            var inputs = [StepInput(sequence: single, tokens: [prompt[0]])]
+            try engine.step(inputs, into: &outputs)
             let gen = tokens(generatedTokens)
             t0 = Date()
-            for t in gen { _ = try engine.step([StepInput(sequence: single, tokens: [t])]) }
+            for t in gen {
+                inputs[0].tokens[0] = t
+                try engine.step(inputs, into: &outputs)
+            }
             decode.append(Double(generatedTokens) / Date().timeIntervalSince(t0))
             try engine.free(single)
 
             for width in widths where width > 0 {
                 let forks = try engine.fork(seq, count: width)
+                let steps = (0..<generatedTokens).map { _ in tokens(width) }
+                inputs = forks.map { StepInput(sequence: $0, tokens: [0]) }
                 t0 = Date()
-                for _ in 0..<generatedTokens {
-                    let step = tokens(width)
-                    _ = try engine.step(forks.enumerated().map { StepInput(sequence: $1, tokens: [step[$0]]) })
+                for step in steps {
+                    for i in 0..<width { inputs[i].tokens[0] = step[i] }
+                    try engine.step(inputs, into: &outputs)
                 }
                 batched[width, default: []].append(Double(generatedTokens * width) / Date().timeIntervalSince(t0))
                 for f in forks { try engine.free(f) }

@@ -74,6 +74,7 @@ public struct Generator {
         var history = prompt
         let start = Date()
         var out = try engine.step([StepInput(sequence: sequence, tokens: prompt)])
+        var next = [StepInput(sequence: sequence, tokens: [0])]  // kept, with `out`, so decode steps reuse their buffers
         result.prefillSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
         while result.tokens.count < budget {
@@ -89,7 +90,8 @@ public struct Generator {
             }
             if !piece.isEmpty && !onText(piece) { result.stopReason = .cancelled; break }
             if result.tokens.count == budget { break }
-            out = try engine.step([StepInput(sequence: sequence, tokens: [token])])
+            next[0].tokens[0] = token
+            try engine.step(next, into: &out)
         }
         let rest = stream.finish()
         if !rest.isEmpty { _ = onText(rest) }

@@ -126,11 +126,22 @@ public final class KVCache {
     /// Makes room for `n` more tokens of `s` and returns where each goes. A shared, partly filled last
     /// page is copied first (copy-on-write). Throws, changing nothing, when the pool cannot supply the pages.
     public func reserve(_ s: SequenceID, tokens n: Int) throws(KVCacheError) -> [KVSlot] {
-        var t = try table(s)
-        let ps = geometry.pageSize
-        let filledInLast = t.length % ps
+        var slots: [KVSlot] = []
+        slots.reserveCapacity(n)
+        try reserve(s, tokens: n, appendingSlotsTo: &slots)
+        return slots
+    }
+
+    /// `reserve(_:tokens:)` into the caller's buffer: an engine step reuses one, so reserving allocates
+    /// nothing (the table is updated in place, not copied, unless a fork still shares its page list).
+    public func reserve(_ s: SequenceID, tokens n: Int, appendingSlotsTo slots: inout [KVSlot]) throws(KVCacheError) {
         let needed = try pagesNeeded(s, tokens: n)
+        let ps = geometry.pageSize
         guard needed <= pool.freeCount else { throw .outOfPages(needed: needed, free: pool.freeCount, pageSize: ps) }
+        // Out of the dictionary while it changes, so its page list is not shared and grows in place.
+        var t = tables.removeValue(forKey: s.rawValue)!
+        defer { tables[s.rawValue] = t }
+        let filledInLast = t.length % ps
         if n > 0 && filledInLast != 0 && pool.referenceCount(of: t.pages.last!) > 1 {
             let old = t.pages.removeLast()
             let copy = takePage(for: s)
@@ -142,16 +153,18 @@ public final class KVCache {
             release(old)
             t.pages.append(copy)
         }
-        var slots: [KVSlot] = []
-        slots.reserveCapacity(n)
         for i in 0..<n {
             let position = t.length + i
             if position / ps == t.pages.count { t.pages.append(takePage(for: s)) }
             slots.append(t.slot(of: position, pageSize: ps))
         }
         t.length += n
-        tables[s.rawValue] = t
-        return slots
+    }
+
+    /// Appends `s`'s block table (its pages in order) to `pages`, without handing out the cache's array.
+    public func appendBlockTable(of s: SequenceID, to pages: inout [Int32]) throws(KVCacheError) {
+        guard let t = tables[s.rawValue] else { throw .unknownSequence(s.rawValue) }
+        pages.append(contentsOf: t.pages)
     }
 
     // MARK: events
@@ -179,12 +192,8 @@ public final class KVCache {
         storage.gather(layer: layer, table: table, positions: range, columns: columns, keys: k, values: v)
     }
 
-    /// The addresses of the K and V rows of positions `range` of a sequence (given by its block table),
-    /// `column` elements into each row, for attention to read the pages in place.
-    package func rowAddresses(layer: Int, table: [Int32], positions range: Range<Int>, column: Int,
-                              keys k: UnsafeMutablePointer<UnsafeRawPointer>, values v: UnsafeMutablePointer<UnsafeRawPointer>) {
-        storage.rowAddresses(layer: layer, table: table, positions: range, column: column, keys: k, values: v)
-    }
+    /// Where the K and V rows are, for attention to read the pages in place: valid while no page is freed.
+    package var rowLocator: KVRowLocator { storage.rowLocator }
 
     /// Stores one token's K and V from arrays of `kvWidth` floats.
     public func write(layer: Int, at slot: KVSlot, key: [Float], value: [Float]) {

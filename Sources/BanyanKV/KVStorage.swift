@@ -63,16 +63,11 @@ final class KVStorage {
         KVRows.store(value, to: valueRow(layer: layer, page: slot.page, slot: Int(slot.slot)), count: width, as: type)
     }
 
-    /// The addresses of the K and V rows of `range`'s positions, `column` elements into each row: kernels
-    /// read the pages in place (no copy into f32) through them.
-    func rowAddresses(layer: Int, table: [Int32], positions range: Range<Int>, column: Int,
-                      keys k: UnsafeMutablePointer<UnsafeRawPointer>, values v: UnsafeMutablePointer<UnsafeRawPointer>) {
-        let ps = geometry.pageSize, columnBytes = column * geometry.elementType.byteCount
-        for (j, position) in range.enumerated() {
-            let page = table[position / ps], slot = position % ps
-            k[j] = UnsafeRawPointer(keyRow(layer: layer, page: page, slot: slot) + columnBytes)
-            v[j] = UnsafeRawPointer(valueRow(layer: layer, page: page, slot: slot) + columnBytes)
-        }
+    /// Where the K and V rows are, as a plain value attention can hold without reference counting.
+    var rowLocator: KVRowLocator {
+        KVRowLocator(keys: UnsafeRawPointer(keys), values: UnsafeRawPointer(values), capacityPages: capacityPages,
+                     pageSize: geometry.pageSize, rowBytes: geometry.kvWidth * geometry.elementType.byteCount,
+                     elementBytes: geometry.elementType.byteCount)
     }
 
     func gather(layer: Int, table: [Int32], positions range: Range<Int>, columns: Range<Int>,
@@ -93,6 +88,26 @@ final class KVStorage {
             }
             position += run
             row += run
+        }
+    }
+}
+
+/// The addresses of K and V rows in a cache's storage: plain values, valid while the cache lives and no
+/// page is freed. Attention holds one for a step and reads the pages in place through it.
+package struct KVRowLocator {
+    let keys: UnsafeRawPointer, values: UnsafeRawPointer
+    let capacityPages: Int, pageSize: Int, rowBytes: Int, elementBytes: Int
+
+    /// The addresses of the K and V rows of `range`'s positions of layer `layer` of a sequence with block
+    /// table `table`, `column` elements into each row.
+    @inline(__always)
+    package func rowAddresses(layer: Int, table: UnsafeBufferPointer<Int32>, positions range: Range<Int>, column: Int,
+                              keys k: UnsafeMutablePointer<UnsafeRawPointer>, values v: UnsafeMutablePointer<UnsafeRawPointer>) {
+        let columnBytes = column * elementBytes
+        for (j, position) in range.enumerated() {
+            let offset = ((layer * capacityPages + Int(table[position / pageSize])) * pageSize + position % pageSize) * rowBytes + columnBytes
+            k[j] = keys + offset
+            v[j] = values + offset
         }
     }
 }

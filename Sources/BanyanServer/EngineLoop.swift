@@ -38,6 +38,8 @@ final class EngineLoop: @unchecked Sendable {
     private var cancelled: Set<Int> = []
     private var nextID = 0
     private var waitingCount = 0
+    /// The last engine step's outputs, kept so the next step refills their buffers.
+    private var outputs: [StepOutput] = []
     private var stopDeadline: ContinuousClock.Instant?
     private var status_: Status = .loading
     private var loaded_: Loaded?
@@ -254,8 +256,7 @@ final class EngineLoop: @unchecked Sendable {
             running.append(r)
         }
         guard !inputs.isEmpty else { return }
-        let outputs: [StepOutput]
-        do { outputs = try engine.step(inputs) } catch {
+        do { try engine.step(inputs, into: &outputs) } catch {
             // Admission keeps room for every running request, so this is a bug or an exhausted pool: fail the step's requests.
             for case .prefill(let r) in purposes { try? engine.free(r.prompt!); r.prompt = nil }
             let failed = Set(purposes.map { p -> Int in switch p { case .prefill(let r), .decode(let r, _): return r.job.id } })

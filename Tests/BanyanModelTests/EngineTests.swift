@@ -30,6 +30,42 @@ import Testing
         }
     }
 
+    /// `step(_:into:)` refills the caller's outputs in place: a decode loop that keeps them gets the same
+    /// logits, hidden states and feature states as fresh `step(_:)` calls, in the same buffers every step
+    /// (no allocation for results), also when the number of inputs changes between steps.
+    @Test func refilledOutputsMatchFreshOnesAndKeepTheirBuffers() throws {
+        let m = try RealModelTests.model()
+        let toks = Array(try Self.tokens().prefix(24))
+        let fresh = try Engine(model: m), reused = try Engine(model: m)
+        try fresh.setFeatureLayers([5])
+        try reused.setFeatureLayers([5])
+        let a = fresh.createSequence(), b = reused.createSequence()
+        _ = try fresh.step([StepInput(sequence: a, tokens: Array(toks.prefix(8)))])
+        var outputs: [StepOutput] = []
+        try reused.step([StepInput(sequence: b, tokens: Array(toks.prefix(8)))], into: &outputs)
+        var inputs = [StepInput(sequence: b, tokens: [0])]
+        var addresses: Set<UnsafeRawPointer> = []
+        for t in toks.dropFirst(8) {
+            let expected = try fresh.step([StepInput(sequence: a, tokens: [t])])[0]
+            inputs[0].tokens[0] = t
+            try reused.step(inputs, into: &outputs)
+            #expect(outputs.count == 1 && outputs[0].sequence == b)
+            #expect(outputs[0].logits == expected.logits && outputs[0].hidden == expected.hidden)
+            #expect(outputs[0].layerHidden == expected.layerHidden && outputs[0].layerHidden.count == m.config.embeddingWidth)
+            outputs[0].logits.withUnsafeBufferPointer { addresses.insert(UnsafeRawPointer($0.baseAddress!)) }
+        }
+        #expect(addresses.count == 1, "the logits buffer was reallocated \(addresses.count - 1) times")
+        // Two inputs, then one again: the outputs follow the inputs.
+        let a2 = try fresh.fork(a).first!, b2 = try reused.fork(b).first!
+        let pair = try fresh.step([StepInput(sequence: a, tokens: [toks[0]]), StepInput(sequence: a2, tokens: [toks[1]])])
+        try reused.step([StepInput(sequence: b, tokens: [toks[0]]), StepInput(sequence: b2, tokens: [toks[1]])], into: &outputs)
+        #expect(outputs.map(\.sequence) == [b, b2])
+        #expect(outputs.map(\.logits) == pair.map(\.logits))
+        let single = try fresh.step([StepInput(sequence: a2, tokens: [toks[2]], outputs: .none)])
+        try reused.step([StepInput(sequence: b2, tokens: [toks[2]], outputs: .none)], into: &outputs)
+        #expect(outputs.count == 1 && outputs[0].rows == 0 && outputs[0].logits.isEmpty && single[0].logits.isEmpty)
+    }
+
     /// Feature layers return each chosen layer's output, RMS-normalized, for exactly the rows asked for, and
     /// change nothing else: the last layer's state times the output norm's weight is the final hidden state.
     @Test func featureLayersReturnChosenLayersWithoutChangingTheStep() throws {

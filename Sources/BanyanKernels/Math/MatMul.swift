@@ -30,22 +30,40 @@ public enum MatMul {
     /// quantized once and all weights' rows share one balanced set of tiles, one pool dispatch.
     /// With a `workspace`, nothing is allocated: the quantized activations and the tile list reuse its buffers.
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weights: [TensorView], _ ys: [UnsafeMutablePointer<Float>],
-                              pool: ThreadPool, quantizeActivations: Bool = true, workspace: MatMulWorkspace? = nil) {
-        let inputs = weights[0].rowLength
-        guard quantizeActivations, inputs % 32 == 0,
-              weights.allSatisfy({ $0.rowLength == inputs && QuantizedBlockDot.supports($0.type) }) else {
-            for (w, y) in zip(weights, ys) { linear(x, rows: rows, weight: w, y, pool: pool, quantizeActivations: quantizeActivations) }
+                              pool: ThreadPool, quantizeActivations: Bool = true, workspace: MatMulWorkspace = MatMulWorkspace()) {
+        withExtendedLifetime(weights) {
+            linear(x, rows: rows, weights: weights.map(WeightMatrix.init(borrowing:)), ys, pool: pool,
+                   quantizeActivations: quantizeActivations, workspace: workspace)
+        }
+    }
+
+    /// The same for weights the caller keeps alive (a model's): no reference counting per call.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, weights: [WeightMatrix], _ ys: [UnsafeMutablePointer<Float>],
+                              pool: ThreadPool, quantizeActivations: Bool = true, workspace: MatMulWorkspace = MatMulWorkspace()) {
+        linear(x, rows: rows, count: weights.count, weight: { weights[$0] }, output: { ys[$0] }, pool: pool,
+               quantizeActivations: quantizeActivations, workspace: workspace)
+    }
+
+    /// The products of `count` weights of one input, `weight(i)` into `output(i)`: closures, not arrays, so
+    /// that a forward pass names its weights and outputs without building or retaining any.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, count: Int, weight: (Int) -> WeightMatrix,
+                              output: (Int) -> UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true,
+                              workspace: MatMulWorkspace = MatMulWorkspace()) {
+        let inputs = weight(0).rowLength
+        var quantizable = quantizeActivations && inputs % 32 == 0
+        for i in 0..<count where weight(i).rowLength != inputs || !QuantizedBlockDot.supports(weight(i).type) { quantizable = false }
+        guard quantizable else {
+            for i in 0..<count { linear(x, rows: rows, weight: weight(i), output(i), pool: pool, quantizeActivations: quantizeActivations) }
             return
         }
-        quantized(x, rows: rows, inputs: inputs, count: weights.count, weight: { weights[$0] }, output: { ys[$0] }, pool: pool,
-                  workspace: workspace ?? MatMulWorkspace())
+        quantized(x, rows: rows, inputs: inputs, count: count, weight: weight, output: output, pool: pool, workspace: workspace)
     }
 
     /// The quantized products of `count` weights (`weight(i)` into `output(i)`) of one input: activations
     /// quantized once, every weight's rows in one balanced set of tiles, one pool dispatch. Closures, not
     /// arrays, so a single-weight call builds none.
     @inline(__always)
-    private static func quantized(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, count: Int, weight: (Int) -> TensorView,
+    private static func quantized(_ x: UnsafePointer<Float>, rows: Int, inputs: Int, count: Int, weight: (Int) -> WeightMatrix,
                                   output: (Int) -> UnsafeMutablePointer<Float>, pool: ThreadPool, workspace space: MatMulWorkspace) {
         let xq = space.quantize(x, rows: rows, width: inputs, pool: pool)
         // Tiles of 8 to 64 rows (whole 8-row groups, for repacked weights), about eight per thread, never
@@ -53,19 +71,17 @@ public enum MatMul {
         var total = 0
         for i in 0..<count { total += weight(i).rowCount }
         let tileRows = max(8, min(MatMul.tileRows, total / (8 * pool.threadCount))) / 8 * 8
-        space.tiles.removeAll(keepingCapacity: true)
+        space.tiles.removeAll()
         for i in 0..<count {
             let w = weight(i), y = output(i)
-            let (type, base, rowBytes, rowCount) = (w.type, w.baseAddress, w.rowBytes, w.rowCount)
-            let packed = w.packed.map { UnsafeRawPointer($0.baseAddress) }
+            let (type, base, rowBytes, rowCount, packed) = (w.type, w.base, w.rowBytes, w.rowCount, w.packed)
             for lo in stride(from: 0, to: rowCount, by: tileRows) {
                 space.tiles.append(MatMulTile(type: type, base: base, packed: packed, rowBytes: rowBytes,
                                               outputs: lo..<min(lo + tileRows, rowCount), y: y, stride: rowCount))
             }
         }
-        space.tiles.withUnsafeBufferPointer { tiles in
-            pool.parallelFor(tiles.count, job: TileJob(tiles: tiles, xq: xq, rows: rows, inputs: inputs))
-        }
+        let tiles = space.tiles.elements
+        pool.parallelFor(tiles.count, job: TileJob(tiles: tiles, xq: xq, rows: rows, inputs: inputs))
     }
 
     /// One dispatch's tiles as a pool job (no allocation per dispatch, unlike a closure).
@@ -89,20 +105,29 @@ public enum MatMul {
 
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: TensorView,
                               _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true,
-                              workspace: MatMulWorkspace? = nil) {
+                              workspace: MatMulWorkspace = MatMulWorkspace()) {
+        withExtendedLifetime(weight) {
+            linear(x, rows: rows, weight: WeightMatrix(borrowing: weight), y, pool: pool, quantizeActivations: quantizeActivations,
+                   workspace: workspace)
+        }
+    }
+
+    /// The same for a weight the caller keeps alive (a model's): no reference counting per call.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, weight: WeightMatrix,
+                              _ y: UnsafeMutablePointer<Float>, pool: ThreadPool, quantizeActivations: Bool = true,
+                              workspace: MatMulWorkspace = MatMulWorkspace()) {
         _ = configureBLAS
         let inputs = weight.rowLength
         let outputs = weight.rowCount
         let type = weight.type
         if quantizeActivations && QuantizedBlockDot.supports(type) && inputs % 32 == 0 {
-            quantized(x, rows: rows, inputs: inputs, count: 1, weight: { _ in weight }, output: { _ in y }, pool: pool,
-                      workspace: workspace ?? MatMulWorkspace())
+            linear(x, rows: rows, count: 1, weight: { _ in weight }, output: { _ in y }, pool: pool, workspace: workspace)
             return
         }
         // Enough tiles for every thread to take several (dynamic balancing), never tiny ones.
         let tileRows = max(8, min(MatMul.tileRows, outputs / (8 * pool.threadCount)))
         let tiles = (outputs + tileRows - 1) / tileRows
-        let base = weight.baseAddress
+        let base = weight.base
         let rowBytes = weight.rowBytes
         // 8-bit activations against one weight block at a time: Q4_K / Q6_K for a few rows (decode; prompt
         // batches dequantize tiles for sgemm below instead), Q5 always (as llama.cpp).

@@ -70,7 +70,8 @@ public final class MatMulWorkspace {
     private var d = UnsafeMutablePointer<Float>.allocate(capacity: 0)
     private var s = UnsafeMutablePointer<Float>.allocate(capacity: 0)
     private var sums = UnsafeMutablePointer<Int32>.allocate(capacity: 0)
-    var tiles: [MatMulTile] = []
+    /// The current product's tiles, kept between calls.
+    var tiles = ScratchList<MatMulTile>(capacity: 64)
 
     public init() {}
 

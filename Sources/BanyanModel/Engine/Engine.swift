@@ -34,6 +34,8 @@ public final class Engine {
     /// What the last `step` did in attention, and how long it took.
     public private(set) var lastProfile = AttentionProfile()
     private let state: RunState
+    /// The step being built, kept between steps for its buffers.
+    private var batch = StepBatch()
 
     public init(model: LlamaModel, capacity: KVCapacity? = nil, pageSize: Int = 16, kvType: KVElementType? = nil,
                 numerics: Numerics = .llamaCpp) throws(KVCacheError) {
@@ -66,11 +68,20 @@ public final class Engine {
 
     /// Runs one forward step over the new tokens of every input sequence.
     public func step(_ inputs: [StepInput]) throws -> [StepOutput] {
+        var outputs: [StepOutput] = []
+        try step(inputs, into: &outputs)
+        return outputs
+    }
+
+    /// Runs one forward step, refilling `outputs` (one per input, in order) in place. A caller that keeps
+    /// its inputs and outputs between steps (a decode loop) makes steps that allocate nothing once warm.
+    public func step(_ inputs: [StepInput], into outputs: inout [StepOutput]) throws {
         let c = model.config
-        var seen = Set<SequenceID>()
-        for input in inputs {
+        for (i, input) in inputs.enumerated() {
             guard !input.tokens.isEmpty else { throw ModelRunError.emptyInput(input.sequence.rawValue) }
-            guard seen.insert(input.sequence).inserted else { throw ModelRunError.duplicateSequence(input.sequence.rawValue) }
+            for j in 0..<i where inputs[j].sequence == input.sequence {
+                throw ModelRunError.duplicateSequence(input.sequence.rawValue)
+            }
             for t in input.tokens where t < 0 || Int(t) >= c.vocabularySize {
                 throw ModelRunError.tokenOutOfRange(t, vocabularySize: c.vocabularySize)
             }
@@ -80,35 +91,35 @@ public final class Engine {
             }
         }
         let stepStart = MonotonicClock.seconds()
-        let batch = try reserve(inputs)
+        try reserve(inputs)
         cache.advanceStep()
-        let (outputs, profile) = model.forward(batch, cache: cache,
-                                               options: ForwardOptions(numerics: numerics, attentionStrategy: attentionStrategy,
-                                                                       minimumSharedPrefix: minimumSharedPrefix, featureLayers: featureLayers),
-                                               state: state)
-        lastProfile = profile
+        let options = ForwardOptions(numerics: numerics, attentionStrategy: attentionStrategy,
+                                     minimumSharedPrefix: minimumSharedPrefix, featureLayers: featureLayers)
+        // A local is passed to the forward pass without copying (or retaining) the batch's buffers.
+        var batch = StepBatch()
+        swap(&batch, &self.batch)
+        defer { swap(&batch, &self.batch) }
+        lastProfile = model.forward(batch, cache: cache, options: options, state: state, into: &outputs)
         lastProfile.stepSeconds = MonotonicClock.seconds() - stepStart
-        return outputs
     }
 
-    /// Reserves every input's KV slots; on a full pool, rolls back what this step took and rethrows.
-    private func reserve(_ inputs: [StepInput]) throws(KVCacheError) -> StepBatch {
-        var rows: [StepBatch.Row] = [], tables: [[Int32]] = [], starts: [Int] = [], firstRow: [Int] = []
-        rows.reserveCapacity(inputs.reduce(0) { $0 + $1.tokens.count })
+    /// Reserves every input's KV slots into `batch`; on a full pool, rolls back what this step took and rethrows.
+    private func reserve(_ inputs: [StepInput]) throws(KVCacheError) {
+        batch.clear()
         do {
             for input in inputs {
                 let start = try cache.length(of: input.sequence)
-                let slots = try cache.reserve(input.sequence, tokens: input.tokens.count)
-                starts.append(start)
-                firstRow.append(rows.count)
-                for (j, slot) in slots.enumerated() { rows.append(StepBatch.Row(position: start + j, slot: slot)) }
-                tables.append(try cache.blockTable(of: input.sequence))
+                batch.slots.removeAll(keepingCapacity: true)
+                try cache.reserve(input.sequence, tokens: input.tokens.count, appendingSlotsTo: &batch.slots)
+                batch.append(input, start: start)
+                try cache.appendBlockTable(of: input.sequence, to: &batch.pages)
+                batch.endTable()
             }
         } catch {
-            for (input, start) in zip(inputs, starts) { try? cache.truncate(input.sequence, to: start) }
+            // Every input in `batch` reserved its slots; the one that failed took none.
+            for (input, start) in zip(inputs, batch.starts) { try? cache.truncate(input.sequence, to: start) }
             throw error
         }
-        return StepBatch(inputs: inputs, tokens: inputs.flatMap(\.tokens), rows: rows, starts: starts, firstRow: firstRow, tables: tables)
     }
 
     // MARK: figures

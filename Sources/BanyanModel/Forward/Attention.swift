@@ -25,18 +25,27 @@ extension LlamaModel {
         for pass in 0..<2 {
             let units = pass == 0 ? plan.prefixes : plan.own
             guard !units.isEmpty else { continue }
-            w.jobs.removeAll(keepingCapacity: true)
+            w.jobs.removeAll()
             for (u, unit) in units.enumerated() {
                 for lo in stride(from: 0, to: unit.rows.count, by: rowsPerJob) {
                     for h in 0..<c.kvHeadCount { w.jobs.append(AttentionJob(unit: u, rows: lo..<min(lo + rowsPerJob, unit.rows.count), kvHead: h)) }
                 }
             }
             w.reserveJobs(w.jobs.count, queries: rowsPerJob * group, headSize: hd, chunk: chunk)
-            w.jobs.withUnsafeBufferPointer { jobs in
-                pool.parallelFor(jobs.count, job: AttentionPass(
-                    layer: l, jobs: jobs, units: units, positions: positions, q: q, out: out, cache: cache, precision: precision,
-                    workspace: w, headSize: hd, group: group, heads: heads, scale: scale, chunk: chunk, half: half,
-                    maxima: stateM, sums: stateL))
+            do {
+                let jobs = w.jobs.elements
+                units.withUnsafeBufferPointer { units in
+                    plan.rowList.withUnsafeBufferPointer { rowList in
+                        plan.pages.withUnsafeBufferPointer { pages in
+                            positions.withUnsafeBufferPointer { positions in
+                                pool.parallelFor(jobs.count, job: AttentionPass(
+                                    layer: l, jobs: jobs, units: units, rowList: rowList, pages: pages, positions: positions, q: q,
+                                    out: out, rows: cache.rowLocator, precision: precision, scratch: w.jobScratch, headSize: hd, group: group,
+                                    heads: heads, scale: scale, chunk: chunk, half: half, maxima: stateM, sums: stateL))
+                            }
+                        }
+                    }
+                }
             }
         }
         for r in 0..<rowCount {
@@ -52,15 +61,20 @@ extension LlamaModel {
 /// One pass of attention jobs (a pool job: dispatched with no allocation). Job `j` takes its rows of one
 /// attention unit and one KV head: the group's queries are rounded into scratch, then each 32-key chunk's
 /// rows are read in place and folded into the running softmax state.
+///
+/// Plain values only (buffers the caller holds for the dispatch, unowned references), so that the pool's
+/// workers copy it per chunk without reference counting.
 private struct AttentionPass: ParallelJob {
     let layer: Int
     let jobs: UnsafeBufferPointer<AttentionJob>
-    let units: [AttentionPlan.Unit]
-    let positions: [Int]
+    let units: UnsafeBufferPointer<AttentionPlan.Unit>
+    let rowList: UnsafeBufferPointer<Int>
+    let pages: UnsafeBufferPointer<Int32>
+    let positions: UnsafeBufferPointer<Int>
     let q: Rows, out: Rows
-    let cache: KVCache
+    let rows: KVRowLocator
     let precision: AttentionPrecision
-    let workspace: AttentionWorkspace
+    let scratch: AttentionWorkspace.JobScratch
     let headSize: Int, group: Int, heads: Int
     let scale: Float
     let chunk: Int
@@ -70,14 +84,15 @@ private struct AttentionPass: ParallelJob {
     func run(_ j: Int) {
         let hd = headSize
         let job = jobs[j], unit = units[job.unit]
-        let rows = unit.rows[job.rows]
-        let last = unit.causal ? positions[rows.last!] + 1 : unit.keys.upperBound
+        let queryRows = rowList[(unit.rows.lowerBound + job.rows.lowerBound)..<(unit.rows.lowerBound + job.rows.upperBound)]
+        let table = UnsafeBufferPointer(rebasing: pages[unit.table])
+        let last = unit.causal ? positions[queryRows.last!] + 1 : unit.keys.upperBound
         let keys = unit.keys.lowerBound..<min(unit.keys.upperBound, last)
-        let m = rows.count * group
-        let scratch = workspace.scratch(job: j, queries: m, headSize: hd, chunk: chunk)
+        let m = queryRows.count * group
+        let scratch = self.scratch.job(j, queries: m, headSize: hd, chunk: chunk)
         let qb = Rows(base: scratch.queries, width: hd), sb = scratch.scores
         // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
-        for (a, r) in rows.enumerated() {
+        for (a, r) in queryRows.enumerated() {
             for g in 0..<group {
                 let src = q[r] + (job.kvHead * group + g) * hd, dst = qb[a * group + g]
                 for i in 0..<hd { dst[i] = precision.round(src[i]) }
@@ -86,9 +101,9 @@ private struct AttentionPass: ParallelJob {
         var start = keys.lowerBound / chunk * chunk
         while start < keys.upperBound {
             let span = max(start, keys.lowerBound)..<min(start + chunk, keys.upperBound)
-            cache.rowAddresses(layer: layer, table: unit.table, positions: span, column: job.kvHead * hd,
+            rows.rowAddresses(layer: layer, table: table, positions: span, column: job.kvHead * hd,
                                keys: scratch.keys, values: scratch.values)
-            for (a, r) in rows.enumerated() {
+            for (a, r) in queryRows.enumerated() {
                 let visible = unit.causal ? min(span.upperBound, positions[r] + 1) - span.lowerBound : span.count
                 guard visible > 0 else { continue }
                 for g in 0..<group {

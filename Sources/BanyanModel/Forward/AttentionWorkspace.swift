@@ -8,22 +8,22 @@ final class AttentionWorkspace {
     private(set) var maxima: UnsafeMutablePointer<Float>
     private(set) var sums: UnsafeMutablePointer<Float>
     private var stateCapacity = 0
-    private var jobScratch: UnsafeMutableRawPointer
+    private var scratchBase: UnsafeMutableRawPointer
     private var jobCapacity = 0
     private(set) var jobBytes = 0
     /// The jobs of the current pass (reused: no per-layer array).
-    var jobs: [AttentionJob] = []
+    var jobs = ScratchList<AttentionJob>(capacity: 64)
 
     init() {
         maxima = .allocate(capacity: 1)
         sums = .allocate(capacity: 1)
-        jobScratch = .allocate(byteCount: 64, alignment: 64)
+        scratchBase = .allocate(byteCount: 64, alignment: 64)
     }
 
     deinit {
         maxima.deallocate()
         sums.deallocate()
-        jobScratch.deallocate()
+        scratchBase.deallocate()
     }
 
     /// Room for `count` (row, head) states.
@@ -40,23 +40,31 @@ final class AttentionWorkspace {
     func reserveJobs(_ jobs: Int, queries: Int, headSize: Int, chunk: Int) {
         let bytes = ((queries * headSize + chunk + 8) * MemoryLayout<Float>.stride + 2 * chunk * MemoryLayout<UnsafeRawPointer>.stride + 63) / 64 * 64
         if bytes * jobs > jobCapacity {
-            jobScratch.deallocate()
+            scratchBase.deallocate()
             jobCapacity = max(bytes * jobs, 2 * jobCapacity)
-            jobScratch = .allocate(byteCount: jobCapacity, alignment: 64)
+            scratchBase = .allocate(byteCount: jobCapacity, alignment: 64)
         }
         jobBytes = bytes
     }
 
-    /// Job `j`'s scratch: `queries` rows of `headSize` floats, `chunk + 8` scores, `chunk` key and `chunk`
-    /// value row addresses.
-    func scratch(job j: Int, queries: Int, headSize: Int, chunk: Int)
-        -> (queries: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
-            keys: UnsafeMutablePointer<UnsafeRawPointer>, values: UnsafeMutablePointer<UnsafeRawPointer>) {
-        let base = jobScratch + j * jobBytes
-        let q = base.bindMemory(to: Float.self, capacity: queries * headSize + chunk + 8)
-        let addresses = (base + (queries * headSize + chunk + 8) * MemoryLayout<Float>.stride)
-            .bindMemory(to: UnsafeRawPointer.self, capacity: 2 * chunk)
-        return (q, q + queries * headSize, addresses, addresses + chunk)
+    /// Every job's scratch, as a plain value the pass's workers hold (valid until the next `reserveJobs`).
+    var jobScratch: JobScratch { JobScratch(base: scratchBase, jobBytes: jobBytes) }
+
+    struct JobScratch {
+        let base: UnsafeMutableRawPointer
+        let jobBytes: Int
+
+        /// Job `j`'s scratch: `queries` rows of `headSize` floats, `chunk + 8` scores, `chunk` key and `chunk`
+        /// value row addresses.
+        func job(_ j: Int, queries: Int, headSize: Int, chunk: Int)
+            -> (queries: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                keys: UnsafeMutablePointer<UnsafeRawPointer>, values: UnsafeMutablePointer<UnsafeRawPointer>) {
+            let base = self.base + j * jobBytes
+            let q = base.bindMemory(to: Float.self, capacity: queries * headSize + chunk + 8)
+            let addresses = (base + (queries * headSize + chunk + 8) * MemoryLayout<Float>.stride)
+                .bindMemory(to: UnsafeRawPointer.self, capacity: 2 * chunk)
+            return (q, q + queries * headSize, addresses, addresses + chunk)
+        }
     }
 }
 

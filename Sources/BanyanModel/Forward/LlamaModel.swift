@@ -14,6 +14,8 @@ public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
     public let pool: ThreadPool
     let rope: Rope
+    /// The weights as the step reads them, without reference counting.
+    let kernels: ModelKernels
     /// Files the weights live in, kept mapped.
     public let sourceDescription: String
 
@@ -22,6 +24,7 @@ public final class LlamaModel: Sendable {
         self.weights = weights
         self.pool = pool
         self.rope = Rope(config: config, layout: weights.ropeLayout)
+        self.kernels = ModelKernels(weights)
         self.sourceDescription = source
     }
 
@@ -56,47 +59,51 @@ public final class LlamaModel: Sendable {
     // MARK: the forward pass
 
     /// Runs every new token of `batch` through the network, writing its K/V into the reserved slots, and
-    /// returns logits and hidden states for the rows each input asked for.
-    func forward(_ batch: StepBatch, cache: KVCache, options: ForwardOptions, state s: RunState) -> (outputs: [StepOutput], profile: AttentionProfile) {
+    /// fills `outputs` (one per input, reusing their buffers) with logits and hidden states for the rows
+    /// each input asked for.
+    func forward(_ batch: StepBatch, cache: KVCache, options: ForwardOptions, state s: RunState,
+                 into outputs: inout [StepOutput]) -> AttentionProfile {
         let c = config
         let n = batch.tokens.count
         s.reserve(rows: n)
         let quantize = options.numerics.quantizeActivations
 
         // Embeddings, and RoPE angles (they depend only on each row's position: once per step for all layers).
-        let embd = weights.tokenEmbedding
+        let embd = kernels.tokenEmbedding
         for (r, t) in batch.tokens.enumerated() {
-            Dequantize.row(embd.type, embd.baseAddress + Int(t) * embd.rowBytes, s.x[r], count: c.embeddingWidth)
-            rope.angles(position: batch.rows[r].position, into: s.rope[r])
+            Dequantize.row(embd.type, embd.base + Int(t) * embd.rowBytes, s.x[r], count: c.embeddingWidth)
+            rope.angles(position: batch.positions[r], into: s.rope[r])
         }
-        var plan = AttentionPlan(strategy: options.attentionStrategy, starts: batch.starts, counts: batch.inputs.map(\.tokens.count),
-                                 tables: batch.tables, firstRow: batch.firstRow, pageSize: cache.geometry.pageSize,
-                                 chunk: AttentionChunks.size, minimumSharedPrefix: options.minimumSharedPrefix)
-        let positions = batch.rows.map(\.position)
-        let wanted = batch.wantedRows
+        // The plan's buffers are the state's: taken for the step (a local is passed without copies), given back.
+        var plan = AttentionPlan()
+        swap(&plan, &s.plan)
+        defer { swap(&plan, &s.plan) }
+        plan.rebuild(batch, strategy: options.attentionStrategy, pageSize: cache.geometry.pageSize, chunk: AttentionChunks.size,
+                     minimumSharedPrefix: options.minimumSharedPrefix)
         let e = c.embeddingWidth, featureCount = options.featureLayers.count
-        var layerHidden = [Float](repeating: 0, count: featureCount == 0 ? 0 : wanted.count * featureCount * e)
-        for (l, layer) in weights.layers.enumerated() {
-            attentionBlock(layer: l, weights: layer, batch: batch, plan: &plan, positions: positions, cache: cache,
-                           precision: options.numerics.attention, quantize: quantize, state: s)
+        s.reserveOutputs(rows: batch.wantedRows.count, vocabulary: c.vocabularySize, width: e, featureWidth: featureCount * e)
+        for l in 0..<kernels.layers.count {
+            let layer = kernels.layers[l]
+            attentionBlock(layer: l, weights: layer, batch: batch, plan: &plan, cache: cache, precision: options.numerics.attention,
+                           quantize: quantize, state: s)
             feedForwardBlock(weights: layer, rows: n, quantize: quantize, state: s)
-            for (f, chosen) in options.featureLayers.enumerated() where chosen == l {
-                layerHidden.withUnsafeMutableBufferPointer { out in
-                    for (k, r) in wanted.enumerated() {
-                        VectorMath.rmsNormalize(s.x[r], out.baseAddress! + (k * featureCount + f) * e, count: e, epsilon: c.rmsEpsilon)
-                    }
+            for f in 0..<featureCount where options.featureLayers[f] == l {
+                for (k, r) in batch.wantedRows.enumerated() {
+                    VectorMath.rmsNormalize(s.x[r], s.features + (k * featureCount + f) * e, count: e, epsilon: c.rmsEpsilon)
                 }
             }
         }
-        return (logits(batch, wanted: wanted, layerHidden: layerHidden, quantize: quantize, state: s), plan.profile)
+        logits(batch, featureWidth: featureCount * e, quantize: quantize, state: s, into: &outputs)
+        return plan.profile
     }
 
     /// x += Wo · attention(RoPE(Wq·norm(x)), cache ∪ RoPE(Wk·norm(x)), cache ∪ Wv·norm(x)).
-    private func attentionBlock(layer l: Int, weights w: LayerWeights, batch: StepBatch, plan: inout AttentionPlan, positions: [Int],
+    private func attentionBlock(layer l: Int, weights w: ModelKernels.Layer, batch: StepBatch, plan: inout AttentionPlan,
                                 cache: KVCache, precision: AttentionPrecision, quantize: Bool, state s: RunState) {
         let c = config, n = batch.tokens.count
         rmsNorm(s.x, w.attentionNorm, into: s.h, rows: n)
-        MatMul.linear(s.h.base, rows: n, weights: w.queryKeyValue, s.queryKeyValue, pool: pool,
+        MatMul.linear(s.h.base, rows: n, count: 3, weight: { $0 == 0 ? w.query : $0 == 1 ? w.key : w.value },
+                      output: { $0 == 0 ? s.q.base : $0 == 1 ? s.k.base : s.v.base }, pool: pool,
                       quantizeActivations: quantize, workspace: s.matmul)
         let slots = batch.rows
         eachRow(n) { r in
@@ -105,7 +112,7 @@ public final class LlamaModel: Sendable {
             cache.write(layer: l, at: slots[r].slot, key: s.k[r], value: s.v[r])
         }
         let start = MonotonicClock.seconds()
-        attend(layer: l, plan: plan, positions: positions, q: s.q, out: s.attention, cache: cache, precision: precision,
+        attend(layer: l, plan: plan, positions: batch.positions, q: s.q, out: s.attention, cache: cache, precision: precision,
                workspace: s.attentionSpace)
         plan.profile.attentionSeconds += MonotonicClock.seconds() - start
         MatMul.linear(s.attention.base, rows: n, weight: w.attentionOutput, s.h.base, pool: pool, quantizeActivations: quantize,
@@ -114,10 +121,10 @@ public final class LlamaModel: Sendable {
     }
 
     /// x += W2 · (silu(W1·norm(x)) ⊙ W3·norm(x)).
-    private func feedForwardBlock(weights w: LayerWeights, rows n: Int, quantize: Bool, state s: RunState) {
+    private func feedForwardBlock(weights w: ModelKernels.Layer, rows n: Int, quantize: Bool, state s: RunState) {
         rmsNorm(s.x, w.feedForwardNorm, into: s.h, rows: n)
-        MatMul.linear(s.h.base, rows: n, weights: w.gateAndUp, s.gateAndUp, pool: pool, quantizeActivations: quantize,
-                      workspace: s.matmul)
+        MatMul.linear(s.h.base, rows: n, count: 2, weight: { $0 == 0 ? w.gate : w.up }, output: { $0 == 0 ? s.gate.base : s.up.base },
+                      pool: pool, quantizeActivations: quantize, workspace: s.matmul)
         let width = config.feedForwardWidth
         eachRow(n) { r in VectorMath.swiGLU(s.gate[r], s.up[r], count: width) }
         MatMul.linear(s.gate.base, rows: n, weight: w.down, s.h.base, pool: pool, quantizeActivations: quantize, workspace: s.matmul)
@@ -125,44 +132,35 @@ public final class LlamaModel: Sendable {
     }
 
     /// Output norm and LM head for the rows asked for, every input's rows in one matmul (the output
-    /// layer is read once per step, however many sequences).
-    private func logits(_ batch: StepBatch, wanted sources: [Int], layerHidden: [Float], quantize: Bool, state s: RunState) -> [StepOutput] {
+    /// layer is read once per step, however many sequences), copied into each input's output.
+    private func logits(_ batch: StepBatch, featureWidth: Int, quantize: Bool, state s: RunState, into outputs: inout [StepOutput]) {
         let c = config, e = c.embeddingWidth, vocabulary = c.vocabularySize
-        let perRow = sources.isEmpty ? 0 : layerHidden.count / sources.count
-        var hidden = [Float](repeating: 0, count: sources.count * e)
-        var logits = [Float](repeating: 0, count: sources.count * vocabulary)
-        if !sources.isEmpty {
-            hidden.withUnsafeMutableBufferPointer { hb in
-                let out = Rows(base: hb.baseAddress!, width: e)
-                weights.outputNorm.withUnsafeBufferPointer { w in
-                    for (k, r) in sources.enumerated() {
-                        VectorMath.rmsNorm(s.x[r], w.baseAddress!, out[k], count: e, epsilon: c.rmsEpsilon)
-                    }
-                }
-                logits.withUnsafeMutableBufferPointer { lb in
-                    MatMul.linear(hb.baseAddress!, rows: sources.count, weight: weights.output, lb.baseAddress!, pool: pool,
-                                  quantizeActivations: quantize, workspace: s.matmul)
-                }
-            }
+        let sources = batch.wantedRows
+        for (k, r) in sources.enumerated() {
+            VectorMath.rmsNorm(s.x[r], kernels.outputNorm, s.hidden + k * e, count: e, epsilon: c.rmsEpsilon)
         }
-        var outputs: [StepOutput] = []
+        if !sources.isEmpty {
+            MatMul.linear(s.hidden, rows: sources.count, weight: kernels.output, s.logits, pool: pool, quantizeActivations: quantize,
+                          workspace: s.matmul)
+        }
+        let inputs = batch.sequences.count
+        if outputs.count > inputs { outputs.removeLast(outputs.count - inputs) }
         var first = 0
-        for input in batch.inputs {
-            let k = input.wanted.count
-            outputs.append(StepOutput(sequence: input.sequence, rows: k, logits: Array(logits[(first * vocabulary)..<((first + k) * vocabulary)]),
-                                      hidden: Array(hidden[(first * e)..<((first + k) * e)]),
-                                      layerHidden: Array(layerHidden[(first * perRow)..<((first + k) * perRow)]), vocabularySize: vocabulary))
+        for i in 0..<inputs {
+            let k = batch.outputCounts[i]
+            if i == outputs.count { outputs.append(StepOutput(vocabularySize: vocabulary)) }
+            outputs[i].refill(sequence: batch.sequences[i], rows: k,
+                              logits: UnsafeBufferPointer(start: s.logits + first * vocabulary, count: k * vocabulary),
+                              hidden: UnsafeBufferPointer(start: s.hidden + first * e, count: k * e),
+                              layerHidden: UnsafeBufferPointer(start: s.features + first * featureWidth, count: k * featureWidth),
+                              vocabularySize: vocabulary)
             first += k
         }
-        return outputs
     }
 
-    private func rmsNorm(_ x: Rows, _ weight: [Float], into y: Rows, rows n: Int) {
+    private func rmsNorm(_ x: Rows, _ w: UnsafePointer<Float>, into y: Rows, rows n: Int) {
         let epsilon = config.rmsEpsilon
-        weight.withUnsafeBufferPointer { w in
-            let w = w.baseAddress!
-            eachRow(n) { r in VectorMath.rmsNorm(x[r], w, y[r], count: x.width, epsilon: epsilon) }
-        }
+        eachRow(n) { r in VectorMath.rmsNorm(x[r], w, y[r], count: x.width, epsilon: epsilon) }
     }
 
     private func addResidual(_ h: Rows, to x: Rows, rows n: Int) {

@@ -19,9 +19,14 @@ final class RunState {
     private let widths: [Int]
     /// Residual stream, normalized input of the next matmul, q, k, v, attention output, gate, up, RoPE angles.
     private(set) var x, h, q, k, v, attention, gate, up, rope: Rows
-    /// [q, k, v] and [gate, up] outputs, for the shared-input matmuls (rebuilt only when the buffers grow).
-    private(set) var queryKeyValue: [UnsafeMutablePointer<Float>] = []
-    private(set) var gateAndUp: [UnsafeMutablePointer<Float>] = []
+
+    /// Logits, final hidden states and feature-layer states of the rows that return outputs.
+    private(set) var logits = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var hidden = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var features = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var outputCapacity = (logits: 1, hidden: 1, features: 1)
+    /// The attention plan and its buffers, kept between steps.
+    var plan = AttentionPlan()
 
     init(_ c: LlamaConfig) {
         widths = [c.embeddingWidth, c.embeddingWidth, c.queryWidth, c.kvWidth, c.kvWidth, c.queryWidth,
@@ -30,7 +35,26 @@ final class RunState {
         (x, h, q, k, v, attention, gate, up, rope) = (empty, empty, empty, empty, empty, empty, empty, empty, empty)
     }
 
-    deinit { storage?.deallocate() }
+    deinit {
+        storage?.deallocate()
+        logits.deallocate()
+        hidden.deallocate()
+        features.deallocate()
+    }
+
+    /// Makes room for `rows` output rows of `vocabulary` logits, `width` hidden floats and `featureWidth`
+    /// feature floats each.
+    func reserveOutputs(rows: Int, vocabulary: Int, width: Int, featureWidth: Int) {
+        func grow(_ p: inout UnsafeMutablePointer<Float>, _ capacity: inout Int, _ needed: Int) {
+            guard needed > capacity else { return }
+            p.deallocate()
+            capacity = max(needed, 2 * capacity)
+            p = .allocate(capacity: capacity)
+        }
+        grow(&logits, &outputCapacity.logits, rows * vocabulary)
+        grow(&hidden, &outputCapacity.hidden, rows * width)
+        grow(&features, &outputCapacity.features, rows * featureWidth)
+    }
 
     /// Makes room for `rows` rows of every buffer.
     func reserve(rows: Int) {
@@ -46,7 +70,5 @@ final class RunState {
             offset += capacity * w
         }
         (x, h, q, k, v, attention, gate, up, rope) = (views[0], views[1], views[2], views[3], views[4], views[5], views[6], views[7], views[8])
-        queryKeyValue = [q.base, k.base, v.base]
-        gateAndUp = [gate.base, up.base]
     }
 }

@@ -26,23 +26,43 @@ public struct StepInput: Sendable {
 }
 
 /// Per-sequence results of a step: one row per requested position.
+///
+/// `Engine.step(_:into:)` refills the outputs it is given in place: once their buffers are big enough, a
+/// step allocates nothing for its results.
 public struct StepOutput: Sendable {
-    public let sequence: SequenceID
-    public let rows: Int
+    public private(set) var sequence: SequenceID
+    public private(set) var rows: Int
     /// `rows × vocabularySize` logits.
-    public let logits: [Float]
+    public private(set) var logits: [Float]
     /// `rows × embeddingWidth` final hidden states (after the output norm), what a PRM head reads.
-    public let hidden: [Float]
+    public private(set) var hidden: [Float]
     /// `rows × (featureLayers.count × embeddingWidth)`: each of the engine's `featureLayers` outputs
     /// (the residual stream after that layer, RMS-normalized without a weight), layer after layer per row;
     /// empty when the engine names no feature layers.
-    public let layerHidden: [Float]
-    public let vocabularySize: Int
+    public private(set) var layerHidden: [Float]
+    public private(set) var vocabularySize: Int
+
+    init(vocabularySize: Int) {
+        (sequence, rows, logits, hidden, layerHidden) = (SequenceID(rawValue: -1), 0, [], [], [])
+        self.vocabularySize = vocabularySize
+    }
 
     /// Logits of row `r` (the last requested row by default).
     public func logitsRow(_ r: Int? = nil) -> ArraySlice<Float> {
         let row = r ?? rows - 1
         return logits[(row * vocabularySize)..<((row + 1) * vocabularySize)]
+    }
+
+    mutating func refill(sequence: SequenceID, rows: Int, logits: UnsafeBufferPointer<Float>, hidden: UnsafeBufferPointer<Float>,
+                         layerHidden: UnsafeBufferPointer<Float>, vocabularySize: Int) {
+        (self.sequence, self.rows, self.vocabularySize) = (sequence, rows, vocabularySize)
+        func copy(_ source: UnsafeBufferPointer<Float>, into array: inout [Float]) {
+            array.removeAll(keepingCapacity: true)
+            array.append(contentsOf: source)
+        }
+        copy(logits, into: &self.logits)
+        copy(hidden, into: &self.hidden)
+        copy(layerHidden, into: &self.layerHidden)
     }
 }
 

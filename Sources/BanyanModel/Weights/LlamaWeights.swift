@@ -20,17 +20,11 @@ public struct LayerWeights: Sendable {
     public let gate: TensorView
     public let up: TensorView
     public let down: TensorView
-    /// [query, key, value] and [gate, up]: the products that share an input, made once at load so a step
-    /// passes them to the matmul without building arrays.
-    public let queryKeyValue: [TensorView]
-    public let gateAndUp: [TensorView]
 
     public init(attentionNorm: [Float], query: TensorView, key: TensorView, value: TensorView, attentionOutput: TensorView,
                 feedForwardNorm: [Float], gate: TensorView, up: TensorView, down: TensorView) {
         (self.attentionNorm, self.query, self.key, self.value, self.attentionOutput) = (attentionNorm, query, key, value, attentionOutput)
         (self.feedForwardNorm, self.gate, self.up, self.down) = (feedForwardNorm, gate, up, down)
-        queryKeyValue = [query, key, value]
-        gateAndUp = [gate, up]
     }
 }
 

@@ -67,6 +67,8 @@ public final class ModelPolicy: SearchPolicy {
     /// Each live sequence's last final hidden state and feature layers' states, for PRM heads (576 floats per
     /// layer for the default model).
     private var hidden: [SequenceID: [Float]] = [:]
+    /// The last step's outputs, kept so the next step refills their buffers.
+    private var outputs: [StepOutput] = []
 
     public init(engine: Engine, tokenizer: Tokenizer) {
         self.engine = engine
@@ -134,9 +136,9 @@ public final class ModelPolicy: SearchPolicy {
     }
 
     public func extend(_ inputs: [(SequenceID, [Int32])]) throws -> [[Float]] {
-        let out = try engine.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) })
-        for o in out { hidden[o.sequence] = features(o) }
-        return out.map { Array($0.logitsRow()) }
+        try engine.step(inputs.map { StepInput(sequence: $0.0, tokens: $0.1) }, into: &outputs)
+        for o in outputs { hidden[o.sequence] = features(o) }
+        return outputs.map { Array($0.logitsRow()) }
     }
 
     public func free(_ sequence: SequenceID) throws {
