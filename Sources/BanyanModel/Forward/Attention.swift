@@ -26,9 +26,20 @@ extension LlamaModel {
             let units = pass == 0 ? plan.prefixes : plan.own
             guard !units.isEmpty else { continue }
             w.jobs.removeAll()
+            // Fewer (unit, row chunk, KV head) jobs than two per thread (one sequence decoding: 3 KV heads on
+            // 2 threads) leave a thread idle for a third of the pass: then each query head is its own job.
+            // Every (row, head) state sees the same keys in the same order either way.
+            var coarse = 0
+            for unit in units { coarse += (unit.rows.count + rowsPerJob - 1) / rowsPerJob * c.kvHeadCount }
+            let parts = pool.threadCount > 1 && coarse < 2 * pool.threadCount ? group : 1
             for (u, unit) in units.enumerated() {
                 for lo in stride(from: 0, to: unit.rows.count, by: rowsPerJob) {
-                    for h in 0..<c.kvHeadCount { w.jobs.append(AttentionJob(unit: u, rows: lo..<min(lo + rowsPerJob, unit.rows.count), kvHead: h)) }
+                    for h in 0..<c.kvHeadCount {
+                        for p in 0..<parts {
+                            w.jobs.append(AttentionJob(unit: u, rows: lo..<min(lo + rowsPerJob, unit.rows.count), kvHead: h,
+                                                       groupHeads: (p * group / parts)..<((p + 1) * group / parts)))
+                        }
+                    }
                 }
             }
             w.reserveJobs(w.jobs.count, queries: rowsPerJob * group, headSize: hd, chunk: chunk)
@@ -93,7 +104,7 @@ private struct AttentionPass: ParallelJob {
         let qb = Rows(base: scratch.queries, width: hd), sb = scratch.scores
         // q meets the f16 keys at f16 precision, and weights meet V at f16 (llama.cpp's numerics).
         for (a, r) in queryRows.enumerated() {
-            for g in 0..<group {
+            for g in job.groupHeads {
                 let src = q[r] + (job.kvHead * group + g) * hd, dst = qb[a * group + g]
                 for i in 0..<hd { dst[i] = precision.round(src[i]) }
             }
@@ -106,7 +117,7 @@ private struct AttentionPass: ParallelJob {
             for (a, r) in queryRows.enumerated() {
                 let visible = unit.causal ? min(span.upperBound, positions[r] + 1) - span.lowerBound : span.count
                 guard visible > 0 else { continue }
-                for g in 0..<group {
+                for g in job.groupHeads {
                     let head = job.kvHead * group + g, state = r * heads + head
                     if half {
                         OnlineAttention.accumulate(query: qb[a * group + g], rows: HalfRows(keys: scratch.keys, values: scratch.values),

@@ -68,11 +68,14 @@ final class AttentionWorkspace {
     }
 }
 
-/// One piece of a pass's attention: up to 64 of a unit's query rows against one KV head.
+/// One piece of a pass's attention: up to 64 of a unit's query rows against one KV head, for some or all
+/// of the query heads that share it.
 struct AttentionJob {
     /// Index into the pass's units.
     let unit: Int
     /// Positions into the unit's `rows`.
     let rows: Range<Int>
     let kvHead: Int
+    /// The query heads of the KV head's group (0..<groupSize) this job serves.
+    let groupHeads: Range<Int>
 }
