@@ -181,6 +181,10 @@ struct GenerationRequest: Sendable {
         if let t = try s.double("particle_temperature", in: 0.01...100) { c.particleTemperature = t }
         if let p = try s.double("confidence", in: 0.51...0.999) { c.confidence = p }
         if let w = try s.int("wave", in: 1...256) { c.wave = w }
+        if let v = try s.string("vote") {
+            guard let vote = AdaptiveVote(rawValue: v) else { throw .invalid("search.vote must be majority or weighted", param: "search.vote") }
+            c.vote = vote
+        }
         if let p = try s.string("prm") {
             do { c.prm = try PRMSpec(parsing: p) } catch { throw .invalid(String(describing: error), param: "search.prm") }
             if case .token = c.prm { throw .invalid("token PRMs load a second model; run them with banyan search, not over the API", param: "search.prm") }

@@ -46,6 +46,7 @@ struct SearchOptions: ParsableArguments {
     @Option(name: .customLong("particle-temperature"), help: "particles: resampling temperature (1: in proportion to the score).") var particleTemperature = defaults.particleTemperature
     @Option(help: "adaptive: stop once P(leading answer beats the runner-up) reaches this.") var confidence = defaults.confidence
     @Option(help: "adaptive: samples per problem per wave.") var wave = defaults.wave
+    @Option(help: "adaptive: majority (one vote per sample) or weighted (each sample votes with its --prm score; stops and answers by that vote).") var vote = defaults.vote
     @Flag(name: .customLong("no-fork"), help: "Prefill the prompt (and everything generated) for every new branch instead of forking, as the reference does.")
     var noFork = false
 
@@ -69,7 +70,7 @@ struct SearchOptions: ParsableArguments {
         c.delimiter = delimiter.replacingOccurrences(of: "\\n", with: "\n")
         c.lookahead = lookahead
         c.fork = !noFork
-        (c.particleTemperature, c.confidence, c.wave) = (particleTemperature, confidence, wave)
+        (c.particleTemperature, c.confidence, c.wave, c.vote) = (particleTemperature, confidence, wave, vote)
         if let system { c.prompt.system = system }
         if let examples, loadingExamples {
             guard let text = try? String(contentsOfFile: examples, encoding: .utf8) else { throw CLIError.unreadable(examples) }
@@ -82,6 +83,7 @@ struct SearchOptions: ParsableArguments {
 extension SearchStrategy: ExpressibleByArgument {}
 extension Aggregation: ExpressibleByArgument {}
 extension Selection: ExpressibleByArgument {}
+extension AdaptiveVote: ExpressibleByArgument {}
 extension PRMSpec: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
     public var defaultValueDescription: String { description }

@@ -87,6 +87,53 @@ import Testing
         #expect(AdaptiveConsistency.leaderProbability(leader: 300, runnerUp: 10) <= 1)
     }
 
+    @Test func weightedRuleIsTheBetaTailAtAnyVote() throws {
+        // At whole votes it is the binomial sum above.
+        for (v1, v2) in [(4, 0), (3, 0), (2, 2), (5, 1), (6, 1), (9, 4), (40, 31)] {
+            let whole = AdaptiveConsistency.leaderProbability(leader: v1, runnerUp: v2)
+            #expect(abs(AdaptiveConsistency.leaderProbability(leader: Double(v1), runnerUp: Double(v2)) - whole) < 1e-12, "\(v1) against \(v2)")
+        }
+        // Between whole votes, against SciPy 1.17's beta.sf(0.5, w1 + 1, w2 + 1) and beta.cdf.
+        #expect(abs(AdaptiveConsistency.leaderProbability(leader: 1.5, runnerUp: 0.5) - 0.7122065907891938) < 1e-12)
+        #expect(abs(AdaptiveConsistency.leaderProbability(leader: 3.5, runnerUp: 0) - 0.9558058261758408) < 1e-12)
+        #expect(abs(BetaFunction.regularized(0.3, 2.5, 7.0) - 0.6412224629717214) < 1e-12)
+        #expect(abs(BetaFunction.regularized(0.9, 30.2, 3.1) - 0.38376428386735284) < 1e-12)
+        // No votes at all: an even chance, never settled.
+        #expect(abs(AdaptiveConsistency.leaderProbability(leader: 0, runnerUp: 0) - 0.5) < 1e-15)
+    }
+
+    @Test func aWeightedVoteSettlesWhereTheCountDoesNot() throws {
+        // Samples alternate between a right calculation and a wrong one (scored 0 by the checker, min over steps).
+        let scripts = ["2 + 2 = 4\n\nAnswer: 4", "2 + 2 = 5\n\nAnswer: 5"]
+        func run(_ vote: AdaptiveVote, aggregation: Aggregation = .min) throws -> (SearchResult, ScriptedPolicy) {
+            let policy = ScriptedPolicy(scripts)
+            let r = try AdaptiveConsistency(n: 16, wave: 4, confidence: 0.95, sampling: SamplingParameters(temperature: 0.8, seed: 3),
+                                            maxTokens: 64, scorer: CheckerScorer(), aggregation: aggregation, vote: vote)
+                .run(policy: policy, prompt: [1, 2, 3])
+            return (r, policy)
+        }
+        let (majority, _) = try run(.majority)
+        #expect(majority.solutions.count == 16, "8 against 8 never settles")
+        #expect(majority.accounting.tokensDecoded == 16 * scripts[0].utf8.count)
+        let (weighted, policy) = try run(.weighted)
+        // Right samples are the 1st, 3rd, 5th and 7th; four votes of 1 against none give 31/32 ≥ 0.95.
+        #expect(weighted.solutions.count == 7)
+        #expect(weighted.answer(.weighted) == "4")
+        // A wrong sample is abandoned at its first step (scored 0, so its minimum is 0 whatever follows): it
+        // has no answer, and only that step's tokens were decoded. Two waves of 4 decoded 4 right samples and
+        // 4 abandoned ones (the 8th past the stopping point).
+        let abandoned = weighted.solutions.filter { $0.end == .abandoned }
+        #expect(abandoned.count == 3 && abandoned.allSatisfy { $0.answer == nil && $0.score == 0 && $0.text == "2 + 2 = 5\n\n" })
+        #expect(weighted.accounting.tokensDecoded == 4 * scripts[0].utf8.count + 4 * "2 + 2 = 5\n\n".utf8.count)
+        #expect(policy.live.isEmpty, "abandoned samples are freed")
+        // With the last step's score as the vote, a 0 can be outvoted later: nothing is abandoned.
+        let (last, _) = try run(.weighted, aggregation: .last)
+        #expect(!last.solutions.contains { $0.end == .abandoned })
+        var c = SearchConfiguration(strategy: .adaptive)
+        c.vote = .weighted
+        #expect(c.rule == .weighted && SearchConfiguration(strategy: .adaptive).rule == .majority)
+    }
+
     func adaptive(_ n: Int, wave: Int, scripts: [String]) throws -> (SearchResult, ScriptedPolicy) {
         let policy = ScriptedPolicy(scripts)
         let a = AdaptiveConsistency(n: n, wave: wave, confidence: 0.95, sampling: SamplingParameters(temperature: 0.8, seed: 3),

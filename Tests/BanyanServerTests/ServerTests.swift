@@ -162,6 +162,7 @@ import Testing
                 ("/v1/completions", #"{"prompt": "hi", "stream": "yes"}"#, "stream"),
                 ("/v1/completions", #"{"prompt": "hi", "best_of": 2, "stream": true}"#, "best_of"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "mcts"}}"#, "search.strategy"),
+                ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "adaptive", "vote": "loudest"}}"#, "search.vote"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"prm": "token:x.gguf"}}"#, "search.prm"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "beam", "n": 6, "beam_width": 4}}"#, "search"),
                 ("/v1/completions", #"{"prompt": [1, 2, -3]}"#, "prompt"),
@@ -228,13 +229,15 @@ import Testing
             #expect(search?["answer"] as? String == direct.answer(.weighted))
 
             // The session's new strategies through the same object: particle filtering and adaptive voting.
-            for (strategy, rule) in [("particles", Selection.weighted), ("adaptive", .majority)] {
-                let b = #"{"prompt": "What is 6 + 3 - 4?", "max_tokens": 64, "n": 1, "seed": 0, "search": {"strategy": "\#(strategy)", "n": 8, "prm": "checker", "confidence": 0.9, "particle_temperature": 0.5}}"#
+            for (strategy, vote) in [("particles", AdaptiveVote.majority), ("adaptive", .majority), ("adaptive", .weighted)] {
+                let b = #"{"prompt": "What is 6 + 3 - 4?", "max_tokens": 64, "n": 1, "seed": 0, "search": {"strategy": "\#(strategy)", "n": 8, "prm": "checker", "confidence": 0.9, "particle_temperature": 0.5, "vote": "\#(vote.rawValue)"}}"#
                 let (st, js, tx) = try await Self.post(client, "/v1/completions", b)
                 #expect(st == 200, "\(tx)")
                 let answer = (js["search"] as? [String: Any])?["answer"] as? String
                 var cs = SearchConfiguration(strategy: strategy == "particles" ? .particles : .adaptive, n: 8)
-                (cs.maxTokens, cs.confidence, cs.particleTemperature) = (64, 0.9, 0.5)
+                (cs.maxTokens, cs.confidence, cs.particleTemperature, cs.vote) = (64, 0.9, 0.5, vote)
+                let rule = cs.rule
+                #expect((js["search"] as? [String: Any])?["select"] as? String == rule.rawValue)
                 let direct = try lm.search("What is 6 + 3 - 4?", configuration: cs)
                 #expect(answer == direct.answer(rule), "\(strategy): \(tx) against \(direct.solutions.map(\.answer))")
             }

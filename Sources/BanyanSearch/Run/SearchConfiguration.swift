@@ -49,6 +49,8 @@ public struct SearchConfiguration: Sendable, Equatable {
     public var confidence = 0.95
     /// For `adaptive`: samples per problem per wave.
     public var wave = 4
+    /// For `adaptive`: one vote per sample, or each sample's score as its vote (stopping rule and answer).
+    public var vote: AdaptiveVote = .majority
     /// Fork the prompt's KV for every branch (false: prefill it again, as the reference does).
     public var fork = true
     /// The few-shot prompt the question goes into.
@@ -63,8 +65,8 @@ public struct SearchConfiguration: Sendable, Equatable {
     }
 
     /// The rule whose pick is the answer (greedy has one solution: its own).
-    /// Adaptive self-consistency answers by its vote.
-    public var rule: Selection { strategy == .greedy ? .vanilla : strategy == .adaptive ? .majority : selection }
+    /// Adaptive self-consistency answers by its vote (`vote`).
+    public var rule: Selection { strategy == .greedy ? .vanilla : strategy == .adaptive ? vote.rule : selection }
 
     /// The most branches per problem a search may hold: N, or auto's budget.
     public var width: Int { max(n, budget ?? 0) }
@@ -111,7 +113,7 @@ public struct SearchConfiguration: Sendable, Equatable {
 
     func adaptive(scorer: any StepScorer) -> AdaptiveConsistency {
         AdaptiveConsistency(n: n, wave: min(wave, n), confidence: confidence, sampling: sampling, maxTokens: maxTokens, delimiter: delimiter,
-                            scorer: scorer, aggregation: aggregation)
+                            scorer: scorer, aggregation: aggregation, vote: vote)
     }
 
     func stepSearch(n: Int, width: Int, lookahead: Int, scorer: any StepScorer) -> StepSearchSettings {

@@ -26,7 +26,11 @@ public struct SolutionStep: Sendable, Codable, Equatable {
 
 /// A finished (or cut off) solution.
 public struct Solution: Sendable, Codable, Equatable {
-    public enum End: String, Sendable, Codable { case endOfGeneration = "eog", maxTokens = "max_tokens" }
+    public enum End: String, Sendable, Codable {
+        case endOfGeneration = "eog", maxTokens = "max_tokens"
+        /// Stopped by the search at a step its verifier scored 0 (weighted `adaptive`): no answer, no vote.
+        case abandoned
+    }
     public var steps: [SolutionStep]
     public var text: String
     public var answer: String?

@@ -253,7 +253,7 @@ struct Rollout {
         branches.map { b in
             let s = solution(b, scorer: scorer, aggregation: aggregation)
             if let node = b.nodes.last {
-                trees[b.owner][node].status = .completed
+                trees[b.owner][node].status = b.end == .abandoned ? .pruned : .completed
                 trees[b.owner][node].answer = s.answer
             }
             return s
@@ -266,8 +266,8 @@ struct Rollout {
         var steps = b.steps
         let scores = scorer.scores(steps, text: text, finished: b.end == .endOfGeneration)
         for i in steps.indices { steps[i].score = scores[i] }
-        return Solution(steps: steps, text: text, answer: AnswerExtraction.extract(text), score: aggregation.apply(scores),
-                        end: b.end ?? .maxTokens)
+        let answer = b.end == .abandoned ? nil : AnswerExtraction.extract(text)
+        return Solution(steps: steps, text: text, answer: answer, score: aggregation.apply(scores), end: b.end ?? .maxTokens)
     }
 
     /// log softmax(logits)[token] at temperature 1.
