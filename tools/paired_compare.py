@@ -38,7 +38,8 @@ def right(record, rule, k):
 
 
 def tokens(record, k):
-    n = max(int(b) for v in record["correct"].values() for b in v) if record["correct"] else len(record["answers"])
+    budgets = [int(b) for v in record["correct"].values() for b in v]  # none when no sample had an answer
+    n = max(budgets) if budgets else len(record["answers"])
     share = 1.0 if k is None or record["strategy"] != "best-of-n" else min(1.0, k / n)
     return record["tokensDecoded"] * share
 
