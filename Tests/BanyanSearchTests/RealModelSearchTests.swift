@@ -27,6 +27,10 @@ import Testing
         #expect(forked.accounting.peakKVBytes < plain.accounting.peakKVBytes)
         // The model follows the prompt's format: calculation lines and an Answer line.
         #expect(forked.solutions.allSatisfy { $0.answer != nil && $0.steps.count >= 2 })
+        // Each step records its least confident token: never above the step's mean, below it when the tokens differ.
+        let steps = forked.solutions.flatMap(\.steps)
+        #expect(steps.allSatisfy { s in s.minLogProbability.map { $0 <= s.meanLogProbability + 1e-12 && $0 < 0 } ?? false })
+        #expect(steps.contains { $0.tokens.count > 1 && $0.minLogProbability! < $0.meanLogProbability - 1e-6 })
         print("search: answers \(forked.solutions.map { $0.answer ?? "-" }), scores \(forked.solutions.map(\.score)), "
               + "prefilled \(forked.accounting.tokensPrefilled) vs \(plain.accounting.tokensPrefilled)")
     }

@@ -6,6 +6,8 @@ public struct SolutionStep: Sendable, Codable, Equatable {
     public var text: String
     /// Mean log-probability of the step's tokens under the policy (at temperature 1).
     public var meanLogProbability: Double
+    /// The lowest log-probability of any of the step's tokens (its least confident token), when recorded.
+    public var minLogProbability: Double?
     /// The scorer's score for this step (0…1).
     public var score = 0.0
     /// What the policy's hidden state said about the step, for a learned PRM head (when captured).
@@ -21,7 +23,7 @@ public struct SolutionStep: Sendable, Codable, Equatable {
         self.features = features
     }
 
-    enum CodingKeys: String, CodingKey { case tokens, text, meanLogProbability, score, judgement }
+    enum CodingKeys: String, CodingKey { case tokens, text, meanLogProbability, minLogProbability, score, judgement }
 }
 
 /// A finished (or cut off) solution.

@@ -20,6 +20,7 @@ struct Rollout {
         var stepTokens: [Int32] = []
         var stepBytes: [UInt8] = []
         var stepLogProbability = 0.0
+        var stepMinLogProbability = Double.infinity
         var bytes: [UInt8] = []
         /// Every token generated so far (what a re-prefill needs without forking).
         var tokens: [Int32] = []
@@ -87,6 +88,7 @@ struct Rollout {
                 branches[i].bytes += piece
                 let lp = Rollout.logProbability(of: token, in: branches[i].logits)
                 branches[i].stepLogProbability += lp
+                branches[i].stepMinLogProbability = min(branches[i].stepMinLogProbability, lp)
                 branches[i].features?.sampled(piece, logProbability: lp)
                 branches[i].tokenCount += 1
                 if branches[i].delimiter.append(piece) {
@@ -133,6 +135,7 @@ struct Rollout {
         guard !b.stepTokens.isEmpty, let node = b.openNode else { return false }
         var step = SolutionStep(tokens: b.stepTokens, text: String(decoding: b.stepBytes, as: UTF8.self),
                                 meanLogProbability: b.stepLogProbability / Double(b.stepTokens.count))
+        step.minLogProbability = b.stepMinLogProbability
         step.features = b.features?.close(end: hidden, meanLogProbability: step.meanLogProbability)
         b.steps.append(step)
         b.nodes.append(node)
@@ -141,12 +144,14 @@ struct Rollout {
         trees[b.owner][node].tokens = step.tokens
         trees[b.owner][node].text = step.text
         trees[b.owner][node].meanLogProbability = step.meanLogProbability
+        trees[b.owner][node].minLogProbability = step.minLogProbability
         trees[b.owner][node].kvPages = policy.kvPages(of: b.sequence, positions: (end - step.tokens.count)..<end)
         b.parentNode = node
         b.openNode = nil
         b.stepTokens.removeAll()
         b.stepBytes.removeAll()
         b.stepLogProbability = 0
+        b.stepMinLogProbability = .infinity
         return true
     }
 

@@ -22,6 +22,8 @@ public struct SearchTree: Sendable, Codable, Equatable {
         public var text = ""
         public var score: Double?
         public var meanLogProbability: Double?
+        /// The lowest log-probability of the step's tokens.
+        public var minLogProbability: Double?
         public var status: Status = .kept
         /// Pages of the KV cache that hold this step's tokens (shared pages appear under several nodes).
         public var kvPages: [Int32] = []
@@ -30,7 +32,7 @@ public struct SearchTree: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case id, parent, children, depth, tokens, text, score, status, answer
-            case meanLogProbability = "mean_logprob", kvPages = "kv_pages"
+            case meanLogProbability = "mean_logprob", minLogProbability = "min_logprob", kvPages = "kv_pages"
         }
     }
 
