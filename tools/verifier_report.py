@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR]]]
-    (default: results/wave6 results/wave8 results/wave9)
+    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR]]]]
+    (default: results/wave6 results/wave8 results/wave9 results/wave12)
 
 Reads, per set (chains, singleop, singleeq, unseen), whichever of these runs exist (see tools/verifier_runs.sh):
 from HEAD_DIR the shipped head's runs (since session 9 the three-layer ranked head): SET-bon16-head,
 SET-particles16-head, SET-beam16-head; from RESULTS_DIR SET-bon16-provenance, SET-adaptive16 and the previous
 head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and session 8's runs of today's head,
-SET-bon16-head-layers-ranked-{min,last}. Best-of-N runs draw the same samples (same seeds). Prints markdown:
+SET-bon16-head-layers-ranked-{min,last}; from ADAPTIVE_DIR the weighted adaptive runs of session 12,
+SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh). Best-of-N runs draw the same samples (same seeds). Prints markdown:
 accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -43,7 +44,7 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory, later, heads):
+def main(directory, later, heads, adaptive):
     rows = []
     for name, title in SETS:
         f = lambda run, d=directory: os.path.join(d, f"{name}-{run}.jsonl")  # noqa: E731
@@ -82,6 +83,11 @@ def main(directory, later, heads):
             add("operations majority − head-run majority (same samples: must be 0)", f"{operations}:majority@16", f"{bon}:majority@16")
         if os.path.exists(f("adaptive16")):
             add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
+        for verifier in ("provenance", "checker"):
+            weighted = os.path.join(adaptive, f"{name}-adaptive-weighted-{verifier}-c0.8-n10.jsonl")
+            if os.path.exists(weighted):
+                add(f"adaptive weighted by {verifier} (≤10 samples, confidence 0.8) − majority@16", f"{weighted}:weighted",
+                    f"{bon}:majority@16")
         particles, beam = f("particles16-head", heads), f("beam16-head", heads)
         if os.path.exists(particles):
             add("particles (head) − majority@16", f"{particles}:weighted", f"{bon}:majority@16")
@@ -92,5 +98,5 @@ def main(directory, later, heads):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9"][len(sys.argv) - 1:]
-    main(*args[:3])
+    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12"][len(sys.argv) - 1:]
+    main(*args[:4])
