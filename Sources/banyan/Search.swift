@@ -52,7 +52,7 @@ struct Search: ParsableCommand {
             return
         }
         for (i, s) in r.solutions.enumerated() {
-            print(String(format: "── solution %d  score %.3f  answer %@", i, s.score, s.answer ?? "none"))
+            print(String(format: "── solution %d  score %.3f  answer %@", i, s.score, s.answer ?? (s.end == .abandoned ? "none (abandoned at a step scored 0)" : "none")))
             print(s.text.trimmingCharacters(in: .newlines))
         }
         if search.strategy != .greedy {

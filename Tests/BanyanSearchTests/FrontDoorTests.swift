@@ -181,6 +181,13 @@ import Testing
         c = SearchConfiguration()
         c.budget = 8
         #expect(throws: SearchConfigurationError.self, "a budget is for auto") { try c.validate() }
+        c = SearchConfiguration()
+        c.vote = .weighted
+        #expect(throws: SearchConfigurationError.outOfRange("--vote", "applies to --strategy adaptive; other strategies choose with --select")) {
+            try c.validate()
+        }
+        c.strategy = .adaptive
+        try c.validate()
     }
 
     @Test func shardsPartitionAndMergeRefusesDuplicates() throws {

@@ -91,6 +91,8 @@ public struct SearchConfiguration: Sendable, Equatable {
         if strategy == .adaptive {
             guard confidence > 0.5, confidence < 1 else { throw .outOfRange("--confidence", "must be in (0.5, 1)") }
             guard wave >= 1 else { throw .outOfRange("--wave", "must be ≥ 1") }
+        } else if vote != .majority {
+            throw .outOfRange("--vote", "applies to --strategy adaptive; other strategies choose with --select")
         }
         if strategy == .beam || strategy == .dvts || strategy == .particles {
             guard strategy == .particles || (beamWidth >= 1 && n >= beamWidth && n % beamWidth == 0) else {
