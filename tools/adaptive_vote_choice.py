@@ -17,7 +17,6 @@ their step scores and token counts from the search trees, replay the Swift strat
 The chosen setting is the one decoding the fewest tokens whose training accuracy is at least
 majority@16's on the same problems (majority@16 decodes all 16 samples in full). Prints the grid.
 """
-import json
 import os
 import sys
 
@@ -32,12 +31,8 @@ WAVE = 2
 
 def samples(record, trees, delimiter):
     """Per sample, in seed order: (answer or None, min step score, tokens decoded if abandoning, full tokens)."""
-    nodes = {n["id"]: n for n in json.load(open(os.path.join(trees, record["id"] + ".json")))["nodes"]}
     out = []
-    for first in nodes[0]["children"]:
-        chain = [nodes[first]]
-        while chain[-1]["children"]:
-            chain.append(nodes[chain[-1]["children"][0]])
+    for chain in S.sample_chains(trees, record["id"]):
         full = sum(len(n["tokens"]) for n in chain)
         used, abandoned = full, False
         spent = 0

@@ -13,7 +13,6 @@ correctness on (logit head, min, mean) fitted on the first (training) run, the h
 (squared, to the fourth, positive log-odds) or its single best sample, and DeepConf's filter: keep the
 most confident 25/50/75% of the samples, then vote or head-weight.
 """
-import json
 import math
 import os
 import sys
@@ -28,12 +27,8 @@ def logprobs(records, source):
     if os.path.isdir(source):
         out = {}
         for r in records:
-            nodes = {n["id"]: n for n in json.load(open(os.path.join(source, r["id"] + ".json")))["nodes"]}
             rows = []
-            for first in nodes[0]["children"]:
-                chain = [nodes[first]]
-                while chain[-1]["children"]:
-                    chain.append(nodes[chain[-1]["children"][0]])
+            for chain in S.sample_chains(source, r["id"]):
                 rows.append({"min_logprob": min(n["min_logprob"] for n in chain if "min_logprob" in n),
                              "mean_logprob": sum(n["mean_logprob"] for n in chain) / len(chain)})
             out[r["id"]] = rows

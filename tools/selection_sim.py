@@ -335,6 +335,20 @@ def load(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def sample_chains(trees, problem_id):
+    """A Best-of-N run's samples from its `--trees` directory, in seed order: each the list of its step
+    nodes (a Best-of-N tree is the root's children, each a chain of one child per step)."""
+    with open(os.path.join(trees, problem_id + ".json"), encoding="utf-8") as f:
+        nodes = {n["id"]: n for n in json.load(f)["nodes"]}
+    chains = []
+    for first in nodes[0]["children"]:
+        chain = [nodes[first]]
+        while chain[-1]["children"]:
+            chain.append(nodes[chain[-1]["children"][0]])
+        chains.append(chain)
+    return chains
+
+
 def paired(xs, ys):
     """Mean of x - y and its 95% half-width (normal approximation, sd with n - 1)."""
     d = [int(x) - int(y) for x, y in zip(xs, ys)]
