@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR]]]]
-    (default: results/wave6 results/wave8 results/wave9 results/wave12)
+    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR [UNITS_DIR]]]]]
+    (default: results/wave6 results/wave8 results/wave9 results/wave12 results/wave13)
 
 Reads, per set (chains, singleop, singleeq, unseen), whichever of these runs exist (see tools/verifier_runs.sh):
 from HEAD_DIR the shipped head's runs (since session 9 the three-layer ranked head): SET-bon16-head,
 SET-particles16-head, SET-beam16-head; from RESULTS_DIR SET-bon16-provenance, SET-adaptive16 and the previous
 head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and session 8's runs of today's head,
 SET-bon16-head-layers-ranked-{min,last}; from ADAPTIVE_DIR the weighted adaptive runs of session 12,
-SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh). Best-of-N runs draw the same samples (same seeds). Prints markdown:
+SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh); from UNITS_DIR the same
+Best-of-16 provenance and weighted adaptive runs after session 13 taught the checker unit words. Best-of-N runs draw the same samples (same seeds). Prints markdown:
 accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -44,7 +45,7 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory, later, heads, adaptive):
+def main(directory, later, heads, adaptive, units):
     rows = []
     for name, title in SETS:
         f = lambda run, d=directory: os.path.join(d, f"{name}-{run}.jsonl")  # noqa: E731
@@ -81,6 +82,10 @@ def main(directory, later, heads, adaptive):
             add("operations conditional − majority", f"{operations}:conditional@16", f"{bon}:majority@16")
             add("operations-weighted − provenance-weighted", f"{operations}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
             add("operations majority − head-run majority (same samples: must be 0)", f"{operations}:majority@16", f"{bon}:majority@16")
+        units_bon = os.path.join(units, f"{name}-bon16-provenance.jsonl")
+        if os.path.exists(units_bon):
+            add("provenance reading unit words (session 13)-weighted − majority", f"{units_bon}:weighted@16", f"{bon}:majority@16")
+            add("provenance with unit words − without, weighted", f"{units_bon}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
         if os.path.exists(f("adaptive16")):
             add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
         for verifier in ("provenance", "checker"):
@@ -88,6 +93,13 @@ def main(directory, later, heads, adaptive):
             if os.path.exists(weighted):
                 add(f"adaptive weighted by {verifier} (≤10 samples, confidence 0.8) − majority@16", f"{weighted}:weighted",
                     f"{bon}:majority@16")
+            again = os.path.join(units, f"{name}-adaptive-weighted-{verifier}-c0.8-n10.jsonl")
+            if os.path.exists(again) and verifier == "provenance":
+                add("adaptive weighted by provenance reading unit words (session 13) − majority@16", f"{again}:weighted",
+                    f"{bon}:majority@16")
+            elif os.path.exists(again):
+                add("adaptive weighted by checker: session 13's checker − session 12's (must be 0)", f"{again}:weighted",
+                    f"{weighted}:weighted")
         particles, beam = f("particles16-head", heads), f("beam16-head", heads)
         if os.path.exists(particles):
             add("particles (head) − majority@16", f"{particles}:weighted", f"{bon}:majority@16")
@@ -98,5 +110,5 @@ def main(directory, later, heads, adaptive):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12"][len(sys.argv) - 1:]
-    main(*args[:4])
+    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12", "results/wave13"][len(sys.argv) - 1:]
+    main(*args[:5])

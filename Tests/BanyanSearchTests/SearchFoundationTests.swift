@@ -85,6 +85,31 @@ import Testing
         #expect(StepChecker.parse("6 + 0 + 2 = 8").map(\.operands) == [[6, 0, 2]])
     }
 
+    /// Lines the default model wrote on training word problems (ASDiv), with unit words and "$" around
+    /// the numbers: the checker reads them as calculations instead of passing them as prose.
+    @Test func checkerReadsCalculationsWithUnits() throws {
+        #expect(StepChecker.verdict("She lost 15 marbles - 38 marbles = 26 marbles") == .wrong)
+        #expect(StepChecker.verdict("They spent 7 bird exhibits * 9 minutes = 67 minutes") == .wrong)
+        #expect(StepChecker.verdict("They have 8 sets of tables * 7 chairs per set = 56 chairs") == .correct)
+        #expect(StepChecker.parse("They have 8 sets of tables * 7 chairs per set = 56 chairs").map(\.operands) == [[8, 7]])
+        let money = try #require(StepChecker.parse("She rented 4 different costumes * $2.00 = $8.00").first)
+        #expect(money.operands == [4, 2] && money.operators == ["*"] && money.result == 8 && money.isRight)
+        // Only three words may sit between a number and the next operator, so "1 hour and" is not an operand.
+        #expect(StepChecker.parse("1 hour and 30 minutes * 45 minutes = 625 minutes").map(\.operands) == [[30, 45]])
+        // The "x" that ends a unit word is not an operator; the word "x" is.
+        #expect(StepChecker.parse("2 boxes x 3 = 6").map(\.operators) == [["*"]])
+        #expect(StepChecker.parse("12 box - 2 box = 10").map(\.operators) == [["-"]])
+        #expect(StepChecker.verdict("12 box - 2 box = 10") == .correct)
+        // Unit words do not reach across lines.
+        #expect(StepChecker.parse("I have 9\napples and 2 = 11").isEmpty)
+        // A result written with decimals may be rounded to them; a whole-number result must be exact.
+        #expect(StepChecker.verdict("Total time spent = 600 minutes / 45 minutes  = 13.33") == .correct)
+        #expect(StepChecker.verdict("600 / 45 = 13.3") == .correct)
+        #expect(StepChecker.verdict("600 / 45 = 13.4") == .wrong)
+        #expect(StepChecker.verdict("600 / 45 = 13") == .wrong)
+        #expect(StepChecker.verdict("10 / 4 = 2.5") == .correct)
+    }
+
     @Test func chainCheckerWantsTheQuestionsOperations() throws {
         let chain = try #require(StepChecker.Chain(question: "What is 6 + 3 - 4?"))
         #expect(chain.numbers == [6, 3, 4] && chain.operators == ["+", "-"])

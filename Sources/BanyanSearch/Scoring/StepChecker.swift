@@ -19,21 +19,32 @@ public enum StepChecker {
     }
 
     static let number = #"-?\d+(?:\.\d+)?"#
+    /// Up to three words after a number ("18 apples", "8 sets of tables", "7 chairs per set"), never the
+    /// operator "x".
+    static let units = #"(?:[ \t]+(?!x\b)[A-Za-z']+){0,3}"#
     /// `x op y [op z …] = r`: a whole line's expression, so "6 + 0 + 2 = 8" is one calculation, not "0 + 2 = 8".
+    /// Each number may carry a "$" before it and unit words after it: "18 apples - 13 apples = 5 apples",
+    /// "4 costumes * $2.00 = $8.00".
     static let calculation = try! NSRegularExpression(
-        pattern: "(\(number))((?:\\s*[+\\-*×x/÷]\\s*\(number))+)\\s*=\\s*(\(number))")
-    static let operation = try! NSRegularExpression(pattern: "([+\\-*×x/÷])\\s*(\(number))")
+        pattern: "\\$?(\(number))\(units)((?:\\s*[+\\-*×x/÷]\\s*\\$?\(number)\(units))+)\\s*=\\s*\\$?(\(number))")
+    static let operation = try! NSRegularExpression(pattern: "([+\\-*×x/÷])\\s*\\$?(\(number))")
+    /// A unit word inside an expression, removed before reading its operators (so the "x" ending "box" is
+    /// not taken for one).
+    static let unitWord = try! NSRegularExpression(pattern: #"(?<![A-Za-z'])(?!x(?![A-Za-z']))[A-Za-z']+"#)
 
     /// One calculation found in a text: operands, operators (normalized to + - * /) and the stated result.
     public struct Calculation: Sendable, Equatable {
         public var operands: [Double]
         public var operators: [Character]
         public var result: Double
+        /// Digits after the result's decimal point as written: "13.33" is 600 / 45 rounded to 2 places.
+        public var resultDecimals: Int
 
-        public init(operands: [Double], operators: [Character], result: Double) {
+        public init(operands: [Double], operators: [Character], result: Double, resultDecimals: Int = 0) {
             self.operands = operands
             self.operators = operators
             self.result = result
+            self.resultDecimals = resultDecimals
         }
 
         /// `x op y = z`.
@@ -60,9 +71,11 @@ public enum StepChecker {
             return zip(signs, terms.dropFirst()).reduce(terms[0]) { $1.0 == "+" ? $0 + $1.1 : $0 - $1.1 }
         }
 
+        /// Exact for a whole-number result; a result written with decimals may be rounded to them.
         public var isRight: Bool {
             guard let value else { return false }
-            return abs(value - result) <= 1e-9 * max(1, abs(value))
+            let rounding = resultDecimals > 0 ? 0.5 * pow(10, -Double(resultDecimals)) : 0
+            return abs(value - result) <= rounding + 1e-9 * max(1, abs(value))
         }
     }
 
@@ -81,7 +94,10 @@ public enum StepChecker {
         return calculation.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap { m in
             let part = { (i: Int) in ns.substring(with: m.range(at: i)) }
             guard let first = Double(part(1)), let result = Double(part(3)) else { return nil }
-            let tail = part(2), tns = tail as NSString
+            let written = part(3), decimals = written.firstIndex(of: ".").map { written.distance(from: $0, to: written.endIndex) - 1 } ?? 0
+            let tail = unitWord.stringByReplacingMatches(
+                in: part(2), range: NSRange(location: 0, length: (part(2) as NSString).length), withTemplate: "")
+            let tns = tail as NSString
             var operands = [first], operators: [Character] = []
             for o in operation.matches(in: tail, range: NSRange(location: 0, length: tns.length)) {
                 guard let x = Double(tns.substring(with: o.range(at: 2))) else { return nil }
@@ -90,7 +106,7 @@ public enum StepChecker {
                 operators.append(op)
                 operands.append(x)
             }
-            return Calculation(operands: operands, operators: operators, result: result)
+            return Calculation(operands: operands, operators: operators, result: result, resultDecimals: decimals)
         }
     }
 
