@@ -55,5 +55,5 @@ for n in 4 8 16; do
   run "dvts$n-checker" "$N_TEXT" --strategy dvts --n $n --prm checker
 done
 python3 tools/scaling_report.py "$OUT" "$N_TEXT" docs - singleop "MAWPS SingleOp (\`data/singleop.jsonl\`)" \
-  > docs/singleop-report.md
+  > docs/singleop-report.md   # (session 13 added a paragraph on the rerun by hand, after the first one)
 cat docs/singleop-report.md
