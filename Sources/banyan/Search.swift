@@ -61,7 +61,7 @@ struct Search: ParsableCommand {
                 print("\(rule.rawValue): \(row.joined(separator: ", "))")
             }
         }
-        print("answer: \(chosen ?? "none")")
+        print("answer: \(chosen ?? "none (\(r.noAnswerReason ?? "no rule picked one"))")")
         Terminal.status(String(format: "prefilled %d, decoded %d, scorer %d tokens in %d steps, peak KV %.1f MiB, %.1f s",
                                a.tokensPrefilled, a.tokensDecoded, a.scorerTokens, a.forwardSteps, Double(a.peakKVBytes) / 1_048_576,
                                a.seconds))

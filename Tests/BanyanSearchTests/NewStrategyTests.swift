@@ -132,6 +132,15 @@ import Testing
         var c = SearchConfiguration(strategy: .adaptive)
         c.vote = .weighted
         #expect(c.rule == .weighted && SearchConfiguration(strategy: .adaptive).rule == .majority)
+        #expect(weighted.noAnswerReason == nil)
+        // Every sample wrong: all abandoned, no answer, and the result says why and what to change.
+        let none = try AdaptiveConsistency(n: 4, wave: 2, confidence: 0.95, sampling: SamplingParameters(temperature: 0.8, seed: 3),
+                                           maxTokens: 64, scorer: CheckerScorer(), aggregation: .min, vote: .weighted)
+            .run(policy: ScriptedPolicy([scripts[1]]), prompt: [1, 2, 3])
+        #expect(none.solutions.count == 4 && none.answer(.weighted) == nil)
+        let reason = try #require(none.noAnswerReason)
+        #expect(reason.contains("every one of the 4 samples") && reason.contains("--vote majority"))
+        #expect(none.jsonObject(configuration: c)["no_answer_reason"] as? String == reason)
     }
 
     func adaptive(_ n: Int, wave: Int, scripts: [String]) throws -> (SearchResult, ScriptedPolicy) {

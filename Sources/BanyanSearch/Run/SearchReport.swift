@@ -5,7 +5,7 @@ extension SearchResult {
     public func jsonObject(configuration c: SearchConfiguration, tokenPRM: TokenPRMStatistics? = nil) -> [String: Any] {
         let a = accounting
         return [
-            "answer": answer(c.rule) as Any, "strategy": label, "n": c.n, "prm": c.prm.description,
+            "answer": answer(c.rule) as Any, "no_answer_reason": (answer(c.rule) == nil ? noAnswerReason : nil) as Any, "strategy": label, "n": c.n, "prm": c.prm.description,
             "aggregate": c.aggregation.rawValue, "select": c.rule.rawValue,
             "picks": Dictionary(uniqueKeysWithValues: picks.map { ($0.key.rawValue, Dictionary(uniqueKeysWithValues: $0.value.map { (String($0.key), $0.value) })) }),
             "solutions": solutions.map { s in

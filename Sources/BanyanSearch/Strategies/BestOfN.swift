@@ -18,6 +18,16 @@ public struct SearchResult: Sendable, Codable {
 
     /// The pick of `rule` at the search's whole budget (the largest budget picked at).
     public func answer(_ rule: Selection) -> String? { picks[rule]?[budget] }
+    /// Why no rule has an answer, in words a user can act on, or nil when there is one.
+    public var noAnswerReason: String? {
+        guard picks.values.allSatisfy({ $0.values.isEmpty }) || solutions.allSatisfy({ $0.answer == nil }) else { return nil }
+        if !solutions.isEmpty, solutions.allSatisfy({ $0.end == .abandoned }) {
+            return "the verifier scored a step of every one of the \(solutions.count) samples 0, so each was abandoned there; "
+                + "--vote majority answers by the plain vote"
+        }
+        return solutions.contains { $0.end == .maxTokens } ? "no sample stated an answer; some hit the token limit (raise --max-tokens)"
+            : "no sample stated an answer"
+    }
     /// The whole budget: N (auto may spend a budget larger than its chosen run's N).
     public var budget: Int { picks.values.compactMap { $0.keys.max() }.max() ?? solutions.count }
 
