@@ -9,6 +9,7 @@ import Testing
         ("so the total is \\boxed{\\frac{3}{4}}.", "\\frac{3}{4}"),
         ("first \\boxed{2} then \\boxed{ {7} }", "{7}"),
         ("The answer is 1,234.", "1,234"),
+        ("Answer: 6, because 7 - 1 = 6", "6"),
         ("Natalia sold 48/2 = 24 clips.\n#### 72", "72"),
         ("8 - 3 = 5\n5 + 4 = 9\nAnswer: 9", "9"),
         ("He pays $12.50 in all, and then 3 more", "3"),

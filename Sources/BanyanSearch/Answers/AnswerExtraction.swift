@@ -38,7 +38,8 @@ public enum AnswerExtraction {
         return nil
     }
 
-    static let numberPattern = try! NSRegularExpression(pattern: #"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?%?|-?\.\d+%?"#)
+    /// Digits with thousands commas inside ("1,234"), never a trailing comma ("Answer: 6, because …" is 6).
+    static let numberPattern = try! NSRegularExpression(pattern: #"-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*/\s*\d+)?%?|-?\.\d+%?"#)
 
     static func numbers(in text: String) -> [String] {
         let ns = text as NSString
