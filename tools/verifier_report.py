@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR [UNITS_DIR]]]]]
-    (default: results/wave6 results/wave8 results/wave9 results/wave12 results/wave13)
+    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR [UNITS_DIR [PRODUCT_DIR]]]]]]
+    (default: results/wave6 results/wave8 results/wave9 results/wave12 results/wave13 results/wave14)
 
 Reads, per set (chains, singleop, singleeq, unseen), whichever of these runs exist (see tools/verifier_runs.sh):
 from HEAD_DIR the shipped head's runs (since session 9 the three-layer ranked head): SET-bon16-head,
@@ -10,7 +10,8 @@ SET-particles16-head, SET-beam16-head; from RESULTS_DIR SET-bon16-provenance, SE
 head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and session 8's runs of today's head,
 SET-bon16-head-layers-ranked-{min,last}; from ADAPTIVE_DIR the weighted adaptive runs of session 12,
 SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh); from UNITS_DIR the same
-Best-of-16 provenance and weighted adaptive runs after session 13 taught the checker unit words. Best-of-N runs draw the same samples (same seeds). Prints markdown:
+Best-of-16 provenance and weighted adaptive runs after session 13 taught the checker unit words; from PRODUCT_DIR
+session 14's Best-of-16 runs with `--prm head*checker` and `--prm checker`. Best-of-N runs draw the same samples (same seeds). Prints markdown:
 accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -45,7 +46,7 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory, later, heads, adaptive, units):
+def main(directory, later, heads, adaptive, units, product):
     rows = []
     for name, title in SETS:
         f = lambda run, d=directory: os.path.join(d, f"{name}-{run}.jsonl")  # noqa: E731
@@ -86,6 +87,16 @@ def main(directory, later, heads, adaptive, units):
         if os.path.exists(units_bon):
             add("provenance reading unit words (session 13)-weighted − majority", f"{units_bon}:weighted@16", f"{bon}:majority@16")
             add("provenance with unit words − without, weighted", f"{units_bon}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
+        checker = os.path.join(product, f"{name}-bon16-checker.jsonl")
+        if os.path.exists(checker):
+            add("checker-weighted Best-of-N − majority (session 14)", f"{checker}:weighted@16", f"{bon}:majority@16")
+        both = os.path.join(product, f"{name}-bon16-head-checker.jsonl")
+        if os.path.exists(both):
+            add("**head × checker**-weighted Best-of-N − majority (session 14)", f"{both}:weighted@16", f"{bon}:majority@16")
+            add("head × checker − head, weighted", f"{both}:weighted@16", f"{bon}:weighted@16")
+            if os.path.exists(checker):
+                add("head × checker − checker, weighted", f"{both}:weighted@16", f"{checker}:weighted@16")
+            add("head × checker run's majority − head run's (same samples: must be 0)", f"{both}:majority@16", f"{bon}:majority@16")
         if os.path.exists(f("adaptive16")):
             add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
         for verifier in ("provenance", "checker"):
@@ -110,5 +121,6 @@ def main(directory, later, heads, adaptive, units):
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12", "results/wave13"][len(sys.argv) - 1:]
-    main(*args[:5])
+    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12", "results/wave13",
+                           "results/wave14"][len(sys.argv) - 1:]
+    main(*args[:6])

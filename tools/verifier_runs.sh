@@ -27,3 +27,15 @@ R=$HD run chains-beam16-head --batch 8 --dataset "$CH" --strategy beam --n 16 --
 # 200 distinct chains the head and the auto table never trained on (tools/unseen_chains.py; the seed-7 set
 # repeats some questions).
 R=$HD run unseen-bon16-head --batch 8 --dataset data/chains-unseen.jsonl --strategy best-of-n --n 16 --prm head
+# Session 14: the head times the arithmetic checker (`--prm head*checker`), and the checker alone, on every set.
+P=${PRODUCTRUNS:-results/wave14}
+mkdir -p "$P"
+for set in chains unseen singleop singleeq; do
+    case $set in
+        chains) data=(--dataset "$CH") ;;
+        unseen) data=(--dataset data/chains-unseen.jsonl) ;;
+        *) data=(--dataset "data/$set.jsonl" --limit 200) ;;
+    esac
+    R=$P run "$set-bon16-head-checker" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm 'head*checker'
+    [ -n "${HEAD_ONLY:-}" ] || R=$P run "$set-bon16-checker" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm checker
+done

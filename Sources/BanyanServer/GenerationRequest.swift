@@ -188,7 +188,7 @@ struct GenerationRequest: Sendable {
         if let p = try s.string("prm") {
             do { c.prm = try PRMSpec(parsing: p) } catch { throw .invalid(String(describing: error), param: "search.prm") }
             if case .token = c.prm { throw .invalid("token PRMs load a second model; run them with banyan search, not over the API", param: "search.prm") }
-            if c.prm == .verifier { throw .invalid("the verifier needs the right answer; it is for evaluations, not the API", param: "search.prm") }
+            if c.prm.uses(.verifier) { throw .invalid("the verifier needs the right answer; it is for evaluations, not the API", param: "search.prm") }
         }
         if let a = try s.string("aggregate") {
             guard let agg = Aggregation(rawValue: a) else { throw .invalid("search.aggregate must be last, min, prod or mean", param: "search.aggregate") }

@@ -30,7 +30,7 @@ struct Search: ParsableCommand {
 
     func validate() throws {
         guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("--question is empty") }
-        if search.prm == .verifier && expected == nil { throw ValidationError("--prm verifier needs --expected ANSWER") }
+        if search.prm.uses(.verifier) && expected == nil { throw ValidationError("--prm verifier needs --expected ANSWER") }
     }
 
     func run() throws {

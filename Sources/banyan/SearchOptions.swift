@@ -25,7 +25,8 @@ struct SearchOptions: ParsableArguments {
         states), head:PATH (a head from banyan train-prm), self (the policy asked on a fork whether each step is correct, scored by \
         P(Yes)), token:PATH (a second Llama GGUF as a PRM with its own forked KV, PATH `default` for the default model; settings after \
         commas: format=rlhflow (default), math-shepherd or generic; good=, bad=, probe=, between=, header=, after= texts; reencode to \
-        recompute every step's whole conversation, the reference's cost).
+        recompute every step's whole conversation, the reference's cost). A*B multiplies step scores, as head*checker (the head, 0 on \
+        a line whose arithmetic is wrong).
         """)
     var prm = defaults.prm
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate = defaults.aggregation

@@ -166,6 +166,26 @@ import Testing
         #expect(PRMSpec.chain.isOracle && PRMSpec.verifier.isOracle && !PRMSpec.checker.isOracle && !PRMSpec.head(path: nil).isOracle)
     }
 
+    @Test func productsOfScorersParseAndMultiplyStepScores() throws {
+        let spec = try PRMSpec(parsing: "head*checker")
+        #expect(spec == .product([.head(path: nil), .checker]) && spec.description == "head*checker")
+        #expect(spec.headPath == .some(nil) && spec.uses(.checker) && !spec.uses(.provenance) && !spec.isOracle)
+        #expect(try PRMSpec(parsing: "checker*head:/tmp/h.safetensors").headPath == .some("/tmp/h.safetensors"))
+        #expect(try PRMSpec(parsing: "provenance*verifier").isOracle, "a product with an oracle is an oracle")
+        #expect(PRMSpec.checker.headPath == nil)
+        for bad in ["head*", "*checker", "head**checker", "head*self", "head*token:default", "head*head:/tmp/h.safetensors", "head*oracle"] {
+            #expect(throws: SearchConfigurationError.self, "\(bad) is refused") { try PRMSpec(parsing: bad) }
+        }
+        // Steps the model wrote: the checker zeroes the wrong line, likelihood scales every line.
+        let steps = ["3 + 4 = 7\n", "7 - 2 = 4\n", "Answer: 4"].map { SolutionStep(tokens: [1, 2], text: $0, meanLogProbability: -0.5) }
+        let product = ProductScorer([LikelihoodScorer(), CheckerScorer()])
+        #expect(product.name == "likelihood*checker")
+        let p = exp(-0.5)
+        #expect(product.scores(steps, text: "", finished: true) == [p, 0, p])
+        #expect(product.featureTracker() == nil && ProductScorer([CheckerScorer(), HeadScorer(head: PRMHead(mean: [0], invStd: [1], weight: [1], bias: 0))]).featureTracker() != nil,
+                "a product captures hidden states when a factor reads them")
+    }
+
     @Test func configurationsAreValidatedWithTheFlagToChange() throws {
         var c = SearchConfiguration()
         try c.validate()

@@ -164,6 +164,8 @@ import Testing
                 ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "mcts"}}"#, "search.strategy"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "adaptive", "vote": "loudest"}}"#, "search.vote"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"prm": "token:x.gguf"}}"#, "search.prm"),
+                ("/v1/completions", #"{"prompt": "hi", "search": {"prm": "checker*verifier"}}"#, "search.prm"),
+                ("/v1/completions", #"{"prompt": "hi", "search": {"prm": "head*self"}}"#, "search.prm"),
                 ("/v1/completions", #"{"prompt": "hi", "search": {"strategy": "beam", "n": 6, "beam_width": 4}}"#, "search"),
                 ("/v1/completions", #"{"prompt": [1, 2, -3]}"#, "prompt"),
                 ("/v1/completions", "{\"prompt\": \"\(String(repeating: "word ", count: 100))\"}", "prompt"),

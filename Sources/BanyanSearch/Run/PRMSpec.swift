@@ -1,5 +1,6 @@
 /// A step scorer named as users name it: `likelihood`, `checker`, `provenance`, `operations`, `chain`, `verifier`, `head`,
-/// `head:PATH`, `self`, or `token:PATH[,key=value…]` (PATH `default` for the default model).
+/// `head:PATH`, `self`, or `token:PATH[,key=value…]` (PATH `default` for the default model); or the product of
+/// several that score steps from the text and hidden states alone, as `head*checker`.
 public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     case likelihood
     /// Each `x op y = z` line adds up (knows no answer).
@@ -19,11 +20,34 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
     case selfVerification
     /// A second Llama model as a token PRM with its own forked KV cache.
     case token(path: String, settings: TokenPRMSettings)
+    /// Each step scores the product of its factors' scores (`head*checker`: the learned head, zeroed where a
+    /// line's arithmetic is wrong). Factors are the scorers that need no fork or second model.
+    indirect case product([PRMSpec])
 
     public static let names = ["likelihood", "checker", "provenance", "operations", "chain", "verifier", "head", "head:PATH", "self",
-                               "token:PATH[,format=rlhflow|math-shepherd|generic,reencode,good=,bad=,probe=,between=,header=,after=]"]
+                               "token:PATH[,format=rlhflow|math-shepherd|generic,reencode,good=,bad=,probe=,between=,header=,after=]",
+                               "A*B (a product, as head*checker)"]
 
     public init(parsing text: String) throws(SearchConfigurationError) {
+        if text.contains("*") && !text.hasPrefix("token:") {
+            let parts = text.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+            var factors: [PRMSpec] = []
+            for part in parts {
+                guard !part.isEmpty else { throw .badPRM(text, "a product names a scorer on each side of every *, as head*checker") }
+                let factor = try PRMSpec(parsing: part)
+                switch factor {
+                case .selfVerification, .token:
+                    throw .badPRM(text, "\(part) scores on a fork or with a second model and cannot be a factor; "
+                        + "factors are likelihood, checker, provenance, operations, chain, verifier and head")
+                default: factors.append(factor)
+                }
+            }
+            guard factors.filter({ if case .head = $0 { return true } else { return false } }).count <= 1 else {
+                throw .badPRM(text, "a product reads at most one learned head")
+            }
+            self = .product(factors)
+            return
+        }
         if text.hasPrefix("head:") {
             let path = String(text.dropFirst(5))
             guard !path.isEmpty else { throw .badPRM(text, "head:PATH needs a path") }
@@ -61,12 +85,28 @@ public enum PRMSpec: Sendable, Equatable, CustomStringConvertible {
         case .head(let path): return path.map { "head:\($0)" } ?? "head"
         case .selfVerification: return "self"
         case .token(let path, let settings): return (["token:" + path] + settings.arguments).joined(separator: ",")
+        case .product(let factors): return factors.map(\.description).joined(separator: "*")
         }
+    }
+
+    /// The scorers this one multiplies: its factors for a product, else itself.
+    public var factors: [PRMSpec] {
+        if case .product(let factors) = self { return factors }
+        return [self]
+    }
+
+    /// Whether this scorer is `spec` or a product with `spec` among its factors.
+    public func uses(_ spec: PRMSpec) -> Bool { factors.contains(spec) }
+
+    /// The learned head this scorer reads, if any: `.some(nil)` for the shipped one.
+    public var headPath: String?? {
+        for case .head(let path) in factors { return .some(path) }
+        return nil
     }
 
     /// Whether the scorer knows the right answer (verifier) or derives it from a synthetic question
     /// (chain): figures with these are ceilings, not what a verifier can do on real problems.
-    public var isOracle: Bool { self == .verifier || self == .chain }
+    public var isOracle: Bool { uses(.verifier) || uses(.chain) }
 }
 
 /// The settings after `token:PATH`: the PRM's prompt format and how it reads a label.

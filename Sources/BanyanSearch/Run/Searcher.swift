@@ -35,14 +35,14 @@ public final class Searcher {
         self.configuration = configuration
         self.template = template
         policy = ModelPolicy(engine: engine, tokenizer: tokenizer.tokenizer)
-        if case .head(let path) = configuration.prm { head = try PRMHeads.load(path, model: engine.model) } else { head = nil }
+        if let path = configuration.prm.headPath { head = try PRMHeads.load(path, model: engine.model) } else { head = nil }
         if let head { try engine.setFeatureLayers(head.featureLayers) }
         if case .token(let path, let settings) = configuration.prm {
             tokenPRM = try Searcher.loadTokenPRM(path: path, settings: settings, width: configuration.width, threads: threads, status: status)
         } else {
             tokenPRM = nil
         }
-        operationCues = configuration.prm == .operations ? try OperationCues.shipped() : nil
+        operationCues = configuration.prm.uses(.operations) ? try OperationCues.shipped() : nil
         autoTable = configuration.strategy == .auto ? try ComputeOptimalTable.load(path: configuration.autoTable, prm: configuration.prm.description) : nil
     }
 
@@ -134,8 +134,10 @@ public final class Searcher {
     }
 
     /// The step scorer the configuration names, for one question.
-    func stepScorer(for q: SearchQuestion) throws -> any StepScorer {
-        switch configuration.prm {
+    func stepScorer(for q: SearchQuestion) throws -> any StepScorer { try stepScorer(configuration.prm, for: q) }
+
+    private func stepScorer(_ spec: PRMSpec, for q: SearchQuestion) throws -> any StepScorer {
+        switch spec {
         case .likelihood: return LikelihoodScorer()
         case .checker: return CheckerScorer()
         case .provenance: return ProvenanceScorer(question: q.question)
@@ -147,6 +149,7 @@ public final class Searcher {
         case .head: return HeadScorer(head: head!)
         case .selfVerification: return selfVerifier()
         case .token: return TokenPRMScorer(question: q.question, prm: tokenPRM!)
+        case .product(let factors): return ProductScorer(try factors.map { try stepScorer($0, for: q) })
         }
     }
 
