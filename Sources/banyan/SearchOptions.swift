@@ -26,8 +26,8 @@ struct SearchOptions: ParsableArguments {
         P(Yes)), token:PATH (a second Llama GGUF as a PRM with its own forked KV, PATH `default` for the default model; settings after \
         commas: format=rlhflow (default), math-shepherd or generic; good=, bad=, probe=, between=, header=, after= texts; reencode to \
         recompute every step's whole conversation, the reference's cost). A*B multiplies step scores, as head*checker (the head, 0 on \
-        a line whose arithmetic is wrong).
-        """)
+        a line whose arithmetic is wrong). (default: \(defaults.prm))
+        """, transform: { try PRMSpec(parsing: $0) })
     var prm = defaults.prm
     @Option(help: "Step scores to a solution score: last, min, prod or mean.") var aggregate = defaults.aggregation
     @Option(help: "Choice among solutions: vanilla, weighted, majority or conditional (weighted where the verifier is confident in the answer, else the vote).") var select = defaults.selection
