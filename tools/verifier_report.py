@@ -11,7 +11,8 @@ head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and sessi
 SET-bon16-head-layers-ranked-{min,last}; from ADAPTIVE_DIR the weighted adaptive runs of session 12,
 SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh); from UNITS_DIR the same
 Best-of-16 provenance and weighted adaptive runs after session 13 taught the checker unit words; from PRODUCT_DIR
-session 14's Best-of-16 runs with `--prm head*checker` and `--prm checker`. Best-of-N runs draw the same samples (same seeds). Prints markdown:
+session 14's Best-of-16 runs with `--prm head*checker` and `--prm checker`, and its particle-filter runs with
+`head*checker` (and with the head on the unseen chains, which had none). Best-of-N runs draw the same samples (same seeds). Prints markdown:
 accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
 """
 import json
@@ -112,11 +113,21 @@ def main(directory, later, heads, adaptive, units, product):
                 add("adaptive weighted by checker: session 13's checker − session 12's (must be 0)", f"{again}:weighted",
                     f"{weighted}:weighted")
         particles, beam = f("particles16-head", heads), f("beam16-head", heads)
+        if not os.path.exists(particles):
+            particles = os.path.join(product, f"{name}-particles16-head.jsonl")
         if os.path.exists(particles):
             add("particles (head) − majority@16", f"{particles}:weighted", f"{bon}:majority@16")
             if os.path.exists(beam):
                 add("particles (head) − beam search (head, M=4)", f"{particles}:weighted", f"{beam}:weighted")
                 add("beam search (head, M=4) − majority@16", f"{beam}:weighted", f"{bon}:majority@16")
+        particles_both = os.path.join(product, f"{name}-particles16-head-checker.jsonl")
+        if os.path.exists(particles_both):
+            add("particles (head × checker) − majority@16", f"{particles_both}:weighted", f"{bon}:majority@16")
+            if os.path.exists(both):
+                add("particles (head × checker) − Best-of-N (head × checker), weighted", f"{particles_both}:weighted",
+                    f"{both}:weighted@16")
+            if os.path.exists(particles):
+                add("particles: head × checker − head", f"{particles_both}:weighted", f"{particles}:weighted")
     print("\n".join(rows))
 
 

@@ -39,3 +39,6 @@ for set in chains unseen singleop singleeq; do
     R=$P run "$set-bon16-head-checker" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm 'head*checker'
     [ -n "${HEAD_ONLY:-}" ] || R=$P run "$set-bon16-checker" --batch 8 "${data[@]}" --strategy best-of-n --n 16 --prm checker
 done
+R=$P run chains-particles16-head-checker --batch 8 --dataset "$CH" --strategy particles --n 16 --prm 'head*checker'
+R=$P run unseen-particles16-head-checker --batch 8 --dataset data/chains-unseen.jsonl --strategy particles --n 16 --prm 'head*checker'
+R=$P run unseen-particles16-head --batch 8 --dataset data/chains-unseen.jsonl --strategy particles --n 16 --prm head
