@@ -32,7 +32,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Banyan", targets: ["Banyan"]),
-        .executable(name: "banyan", targets: ["banyan"]),
+        .executable(name: "banyan", targets: ["BanyanCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,8 +68,9 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The CLI: the executable is `banyan` (the product), its module BanyanCLI.
         .executableTarget(
-            name: "banyan",
+            name: "BanyanCLI",
             dependencies: ["Banyan", "BanyanServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Seeded corruption sweeps over the readers, in their own process: Swift Testing records a
