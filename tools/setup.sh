@@ -17,7 +17,7 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 
-# numpy and gguf let tools/export_safetensors.py write the safetensors checkpoint the tests load.
+# numpy and gguf let tools/data/export_safetensors.py write the safetensors checkpoint the tests load.
 python3 -c "import numpy, gguf" >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check numpy gguf >&2
 
 echo "setup: building banyan (release)" >&2

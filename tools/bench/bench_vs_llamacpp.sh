@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Side-by-side throughput of Banyan and llama.cpp on this machine, in one run, as ratios of medians.
 #
-#   bash tools/bench_vs_llamacpp.sh [THREADS…] [-- ROUNDS]      e.g. bash tools/bench_vs_llamacpp.sh 2 1 -- 3
+#   bash tools/bench/bench_vs_llamacpp.sh [THREADS…] [-- ROUNDS]      e.g. bash tools/bench/bench_vs_llamacpp.sh 2 1 -- 3
 #
-# llama.cpp is built outside the repository by tools/llamacpp_build.sh (none of its code enters this repo).
+# llama.cpp is built outside the repository by tools/bench/llamacpp_build.sh (none of its code enters this repo).
 # Each round runs, in turn and never at once: llama-bench (pp512, tg128), llama-batched-bench -npp 512
 # -ntg 128 -npl 16 -pps -kvu (16 sequences sharing one 512-token prompt, 128 tokens each: its S_TG is the
 # generation rate), and banyan bench (the same three workloads). Prints the host CPU and the kernel path
 # Banyan was built with.
 #
 # KERNELS=avx2 compares the AVX2 paths instead (what a Zen 3 host runs): llama.cpp built without AVX-512 or
-# VNNI (LLAMACPP_CPU=avx2 tools/llamacpp_build.sh) against Banyan built with BANYAN_TARGET_CPU=haswell in
+# VNNI (LLAMACPP_CPU=avx2 tools/bench/llamacpp_build.sh) against Banyan built with BANYAN_TARGET_CPU=haswell in
 # .build-avx2.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 threads=(); rounds=3
 while (($#)); do
     if [ "$1" = "--" ]; then rounds=$2; break; fi
@@ -27,7 +27,7 @@ case ${KERNELS:-native} in
         BANYAN_TARGET_CPU=haswell swift build -c release --scratch-path .build-avx2 --product banyan >&2 ;;
     *) echo "bench: KERNELS is native or avx2, not $KERNELS" >&2; exit 2 ;;
 esac
-bin=$(LLAMACPP_CPU=${KERNELS:-native} bash tools/llamacpp_build.sh llama-bench llama-batched-bench)
+bin=$(LLAMACPP_CPU=${KERNELS:-native} bash tools/bench/llamacpp_build.sh llama-bench llama-batched-bench)
 model=$($banyan fetch-model 2>/dev/null | tail -1)
 [ -f "$model" ] || { echo "bench: cannot find the default model (run tools/setup.sh)" >&2; exit 1; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -3,7 +3,7 @@
 # PyPI's llama-cpp-python sdist carries (vendor/llama.cpp), into $BANYAN_CACHE/llama.cpp (default
 # ~/.cache/banyan/llama.cpp). None of its code enters this repository. Prints the directory of the binaries.
 #
-#   bash tools/llamacpp_build.sh llama-bench llama-batched-bench llama-server …
+#   bash tools/bench/llamacpp_build.sh llama-bench llama-batched-bench llama-server …
 #
 # LLAMACPP_CPU=avx2 builds instead for AVX2 without AVX-512 or VNNI (GGML_NATIVE=OFF, ggml's default x86-64
 # set: AVX, AVX2, FMA, F16C, BMI2), into build-avx2: what a Zen 3 host gets, to compare on the same footing

@@ -1,5 +1,5 @@
 // Memory read bandwidth from 1 and 2 threads (best of 3 passes over 512 MiB, AVX2 loads): the bound decode is
-// measured against. Build and run: cc -O2 -mavx2 -pthread tools/read_bandwidth.c -o /tmp/read_bandwidth && /tmp/read_bandwidth
+// measured against. Build and run: cc -O2 -mavx2 -pthread tools/bench/read_bandwidth.c -o /tmp/read_bandwidth && /tmp/read_bandwidth
 // An argument sets the buffer in MiB instead (e.g. 96, the default model's weights read per token: on a host whose
 // last-level cache holds them, the rate decode can reach is that of the cache, not of DRAM).
 #include <stdio.h>

@@ -3,11 +3,11 @@
 # runs it, in decoded tokens per second of wall time (medians of ROUNDS). Give several binaries to compare
 # builds side by side in one run (e.g. one built from an older commit with --scratch-path):
 #
-#   bash tools/search_throughput.sh [-- ROUNDS] [BANYAN…]        (default: .build/release/banyan, 3 rounds)
+#   bash tools/bench/search_throughput.sh [-- ROUNDS] [BANYAN…]        (default: .build/release/banyan, 3 rounds)
 #
 # Run nothing else meanwhile: it is a speed measurement.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 rounds=3
 if [ "${1:-}" = "--" ]; then rounds=$2; shift 2; fi
 bins=("$@"); ((${#bins[@]})) || bins=(.build/release/banyan)

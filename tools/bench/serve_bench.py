@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load benchmark for an OpenAI-compatible completions server (banyan serve, llama-server, vLLM).
 
-    python3 tools/serve_bench.py --url http://127.0.0.1:8080 [--clients 1,4,16] [--requests 4]
+    python3 tools/bench/serve_bench.py --url http://127.0.0.1:8080 [--clients 1,4,16] [--requests 4]
                                  [--max-tokens 128] [--json] [--soak SECONDS --soak-clients 8]
 
 For each concurrency level, that many clients on loopback each send --requests streaming completions one

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Load benchmark side by side: llama.cpp's llama-server --parallel 16 and banyan serve --parallel 16 on this
-# machine, one after the other (never both at once), with tools/serve_bench.py at 1, 4 and 16 concurrent
-# streaming clients on loopback. llama-server is built outside the repository (tools/llamacpp_build.sh).
+# machine, one after the other (never both at once), with tools/bench/serve_bench.py at 1, 4 and 16 concurrent
+# streaming clients on loopback. llama-server is built outside the repository (tools/bench/llamacpp_build.sh).
 #
-#   bash tools/serve_vs_llamacpp.sh [THREADS] [REQUESTS_PER_CLIENT] [ROUNDS]
+#   bash tools/bench/serve_vs_llamacpp.sh [THREADS] [REQUESTS_PER_CLIENT] [ROUNDS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 threads=${1:-2}
 requests=${2:-4}
 rounds=${3:-1}
-bin=$(bash tools/llamacpp_build.sh llama-server)
+bin=$(bash tools/bench/llamacpp_build.sh llama-server)
 model=$(.build/release/banyan fetch-model 2>/dev/null | tail -1)
 out=$(mktemp -d)
 port=18080
@@ -26,7 +26,7 @@ run() { # name command…
     "$@" > "$out/$name.log" 2>&1 &
     local pid=$!
     wait_healthy
-    python3 tools/serve_bench.py --url "http://127.0.0.1:$port" --clients 1,4,8,16 --requests "$requests" --max-tokens 128 --json > "$out/$name.json"
+    python3 tools/bench/serve_bench.py --url "http://127.0.0.1:$port" --clients 1,4,8,16 --requests "$requests" --max-tokens 128 --json > "$out/$name.json"
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" >&2

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The distributed-eval tests: a sharded `banyan eval` over Ray (tools/ray_eval.py) and as a Slurm array
-# (tools/slurm_eval.sbatch) must give the single-process results. Installs Ray and pytest when missing,
-# starts a one-node Ray cluster with 2 CPUs, runs tools/tests/test_distributed_eval.py against it, and
+# The distributed-eval tests: a sharded `banyan eval` over Ray (tools/dist/ray_eval.py) and as a Slurm array
+# (tools/dist/slurm_eval.sbatch) must give the single-process results. Installs Ray and pytest when missing,
+# starts a one-node Ray cluster with 2 CPUs, runs tools/ci/test_distributed_eval.py against it, and
 # stops the cluster on the way out, failed or not. The binary is $BANYAN (default: the checkout's
 # .build/release/banyan, built with the model fetched by tools/setup.sh when missing).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 export BANYAN=${BANYAN:-$PWD/.build/release/banyan}
 if [[ ! -x $BANYAN ]]; then
@@ -30,7 +30,7 @@ fi
 unset RAY_ADDRESS  # the tests find the cluster ray start just made (address auto)
 
 log=$(mktemp)
-python3 -m pytest tools/tests/test_distributed_eval.py -v -p no:cacheprovider 2>&1 | tee "$log"
+python3 -m pytest tools/ci/test_distributed_eval.py -v -p no:cacheprovider 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 stop_ray
 trap - EXIT

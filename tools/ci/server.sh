@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The server's end-to-end tests: the real `banyan serve` on a loopback port, driven by the official openai
-# Python client (tools/tests/test_server_openai.py starts and stops the server itself). Installs openai and
+# Python client (tools/ci/test_server_openai.py starts and stops the server itself). Installs openai and
 # pytest when missing. The binary is $BANYAN (default: the checkout's .build/release/banyan).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export BANYAN=${BANYAN:-$PWD/.build/release/banyan}
 [[ -x $BANYAN ]] || bash tools/setup.sh || exit 1
 if ! python3 -c "import openai, pytest" >/dev/null 2>&1; then
@@ -11,4 +11,4 @@ if ! python3 -c "import openai, pytest" >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check openai pytest >&2 || exit 1
 fi
 export PYTHONDONTWRITEBYTECODE=1
-python3 -m pytest tools/tests/test_server_openai.py -v -p no:cacheprovider
+python3 -m pytest tools/ci/test_server_openai.py -v -p no:cacheprovider

@@ -1,9 +1,9 @@
-"""A sharded `banyan eval` (over Ray with tools/ray_eval.py, or as a Slurm array with
-tools/slurm_eval.sbatch) must give the single-process run's results, problem for problem.
+"""A sharded `banyan eval` (over Ray with tools/dist/ray_eval.py, or as a Slurm array with
+tools/dist/slurm_eval.sbatch) must give the single-process run's results, problem for problem.
 
 The binary is $BANYAN (default: the checkout's .build/release/banyan). The Ray tests connect to the
-running cluster ($RAY_ADDRESS, or the one `ray start --head` made, as tools/ci_distributed.sh does) and
-start a throwaway local one when there is none. Run: python3 -m pytest tools/tests/test_distributed_eval.py
+running cluster ($RAY_ADDRESS, or the one `ray start --head` made, as tools/ci/distributed.sh does) and
+start a throwaway local one when there is none. Run: python3 -m pytest tools/ci/test_distributed_eval.py
 """
 
 import json
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[1]
-REPO = TOOLS.parent
+REPO = Path(__file__).resolve().parents[2]
+DIST = REPO / "tools" / "dist"
 BANYAN = os.environ.get("BANYAN") or str(REPO / ".build" / "release" / "banyan")
-RAY_EVAL = TOOLS / "ray_eval.py"
-SLURM_EVAL = TOOLS / "slurm_eval.sbatch"
+RAY_EVAL = DIST / "ray_eval.py"
+SLURM_EVAL = DIST / "slurm_eval.sbatch"
 SHARDS = 4
 DATASET = "arith:operands=3,digits=1,ops=+-,count=12,seed=7"
 EVAL_ARGS = ["--dataset", DATASET, "--strategy", "best-of-n", "--n", "4", "--prm", "checker",
@@ -37,7 +37,7 @@ BATCH_ACCOUNTING = {"tokensPrefilled"}
 SUMMARY_TIMING = {"seconds"}
 SUMMARY_BATCH_ACCOUNTING = {"tokens_prefilled"}
 
-sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(DIST))
 import ray_eval  # noqa: E402  (its helpers; Ray itself is imported only when it runs)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drops from a banyan eval output (JSON Lines) the problems whose question also appears in a held-out run.
 
-Usage: tools/drop_overlap.py TRAIN.jsonl HELDOUT.jsonl > TRAIN.train.jsonl
+Usage: tools/data/drop_overlap.py TRAIN.jsonl HELDOUT.jsonl > TRAIN.train.jsonl
 Questions are compared after collapsing whitespace. One-digit chains repeat: about 5% of a training seed's
 questions are also held-out ones, and a table or head learned on them would have seen the test.
 """

@@ -5,7 +5,7 @@ Weights are dequantized to F32 (or F16 with --f16) under their HF names, Q/K row
 HF's half-split RoPE layout (undoing the GGUF converter's permutation), and config.json,
 tokenizer.json and tokenizer_config.json are written beside them.
 
-    python3 tools/export_safetensors.py MODEL.gguf OUT_DIR [--f16]
+    python3 tools/data/export_safetensors.py MODEL.gguf OUT_DIR [--f16]
 
 Needs numpy and the `gguf` package (pip install gguf numpy).
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Held-out chains whose questions are all distinct and were never trained on.
 
-    python3 tools/unseen_chains.py [--check results/wave8/chains-bon16-head-layers-ranked-min.jsonl] > data/chains-unseen.jsonl
+    python3 tools/data/unseen_chains.py [--check experiments/verifiers/runs/chains-bon16-head.jsonl] > data/chains-unseen.jsonl
 
 The held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7` repeat questions (186 distinct; "What is
 0 - 0 - 0?" seven times). This writes 200 chains of the same shape, each question once, none of them a question

@@ -2,7 +2,7 @@
 """Builds the word-problem training set for a PRM head: ASDiv, SVAMP, MultiArith and AddSub, minus every
 problem that is, or nearly is, a question of an evaluation set.
 
-Usage: tools/word_train_set.py OUT.jsonl [--eval data/singleop.jsonl data/singleeq.jsonl]
+Usage: tools/data/word_train_set.py OUT.jsonl [--eval data/singleop.jsonl data/singleeq.jsonl]
 A training question is dropped when its word set overlaps an evaluation question's by Jaccard >= 0.5
 (SVAMP rewrites MAWPS questions, so exact matching is not enough), or when its text is identical.
 Answers must parse as numbers. Prints what it kept and dropped per source to stderr.

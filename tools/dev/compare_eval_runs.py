@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Compares two `banyan eval --out` files problem for problem (the problems of the first file).
 
-    python3 tools/compare_eval_runs.py NEW.jsonl OLD.jsonl
+    python3 tools/dev/compare_eval_runs.py NEW.jsonl OLD.jsonl
 
 Prints how many records are identical in every field a run decides (answers, scores, every rule's
 correctness at every budget, coverage, strategy, tokens decoded, forward steps; and picks when both
 files have them) and each rule's accuracy at the run's budget in both. Exits 1 when any record differs.
-Used to show that a refactor changed no search result (results/search/ holds the reference runs).
+Used to show that a refactor changed no search result (experiments/*/runs hold reference runs).
 """
 import json
 import sys

@@ -19,7 +19,7 @@ numbers: the shortest repr of each value widened to double, so parsing as Double
 gives the f32 exactly), and bits (the same values' IEEE-754 binary32 patterns, little-endian, lowercase hex:
 the exact reference, and the only one that keeps the sign of a zero).
 
-Usage: python3 tools/make_dequant_golden.py   (needs `pip install gguf numpy`)
+Usage: python3 tools/dev/make_dequant_golden.py   (needs `pip install gguf numpy`)
 """
 import importlib.metadata
 import json
@@ -101,7 +101,7 @@ def self_check(doc):
 
 
 def main():
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     out_path = os.path.join(root, "Tests", "Fixtures", "dequant-golden.json")
     version = importlib.metadata.version("gguf")
     rng = np.random.default_rng(SEED)
@@ -125,7 +125,7 @@ def main():
         })
     doc = {
         "source": f"gguf-py {version} (llama.cpp, MIT License): gguf.quants.dequantize",
-        "generator": "tools/make_dequant_golden.py",
+        "generator": "tools/dev/make_dequant_golden.py",
         "seed": SEED,
         "types": cases,
     }

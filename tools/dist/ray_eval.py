@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fan `banyan eval` out over a Ray cluster, one Ray task per shard, and merge the shards.
 
-    python3 tools/ray_eval.py [--address auto|HOST:PORT|local] --shards N [--out FILE]
+    python3 tools/dist/ray_eval.py [--address auto|HOST:PORT|local] --shards N [--out FILE]
                               [--retries 2] [--num-cpus C] [--banyan PATH] -- <banyan eval args>
 
 Shard i runs `banyan eval <args> --shard i/N --out <part> --json` on whichever node Ray puts it. The
@@ -39,7 +39,7 @@ import tempfile
 import time
 import uuid
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_BANYAN = os.path.join(REPO, ".build", "release", "banyan")
 # Environment a shard's banyan needs from the driver (workers inherit `ray start`'s environment, not ours).
 FORWARDED_ENV = ("BANYAN_MODEL", "BANYAN_CACHE", "XDG_CACHE_HOME")

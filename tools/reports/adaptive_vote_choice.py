@@ -2,17 +2,17 @@
 """Choose `adaptive --vote weighted`'s settings on training problems, by replaying a Best-of-16 run.
 
     banyan eval --dataset TRAIN --strategy best-of-n --n 16 --prm P --batch 8 --out RUN.jsonl --trees TREES
-    python3 tools/adaptive_vote_choice.py RUN.jsonl TREES [--delimiter '\\n'] [--fallback]
+    python3 tools/reports/adaptive_vote_choice.py RUN.jsonl TREES [--delimiter '\\n'] [--fallback]
 
 Sample i of `adaptive` is sample i of Best-of-N with the same seed, so the Best-of-16 run's samples, with
 their step scores and token counts from the search trees, replay the Swift strategy exactly:
 
-* waves of 2 samples per problem (`--wave 2`); after each sample the weighted Beta rule
+* rounds of 2 samples per problem (`--samples-per-round 2`); after each sample the weighted Beta rule
   P(Beta(w1 + 1, w2 + 1) > 1/2) >= c decides whether the vote is settled (w1, w2: the two largest
   per-answer sums of the samples' min-aggregated scores), at most N samples;
 * a sample is abandoned at the first step scored 0 that ends with the delimiter (an unfinished step: the
   sample would have gone on), so it decodes only the tokens up to there, and has no answer;
-* the answer is the weighted pick of the samples used; tokens count every sample of every wave decoded.
+* the answer is the weighted pick of the samples used; tokens count every sample of every round decoded.
 
 With --fallback the grid also tries a fallback of F samples: when the cap is reached and no sample has a
 positive vote, F more samples (the next in seed order) are decoded in full, never abandoned, and their
@@ -30,7 +30,7 @@ from scipy.stats import beta  # noqa: E402
 
 CONFIDENCES = (0.6, 0.7, 0.8, 0.9, 0.95)
 CAPS = (6, 8, 10, 12, 16)
-WAVE = 2
+ROUND = 2
 
 
 def samples(record, trees, delimiter):
@@ -63,11 +63,11 @@ def settled(votes, confidence):
 
 def replay(sample_list, confidence, cap, fallback=0):
     votes, tokens = [], 0
-    for start in range(0, cap, WAVE):
-        wave = sample_list[start:min(cap, start + WAVE)]
-        tokens += sum(s[2] for s in wave)
+    for start in range(0, cap, ROUND):
+        batch = sample_list[start:min(cap, start + ROUND)]
+        tokens += sum(s[2] for s in batch)
         done = False
-        for answer, score, *_ in wave:
+        for answer, score, *_ in batch:
             votes.append((answer, score))
             if settled(votes, confidence):
                 done = True
@@ -108,7 +108,7 @@ def main():
                 best = (c, cap, tokens, fallback)
     if best is None:
         sys.exit("no setting reaches majority@16's training accuracy")
-    print(f"chosen: --confidence {best[0]} --n {best[1]} --wave {WAVE}"
+    print(f"chosen: --confidence {best[0]} --n {best[1]} --samples-per-round {ROUND}"
           f"{f' --fallback {best[3]}' if best[3] else ''} ({100 * best[2]:.1f}% of majority@16's tokens on training problems)")
 
 

@@ -1,27 +1,26 @@
 #!/usr/bin/env bash
 # The auto table shipped for --prm head (Sources/BanyanSearch/Resources/auto-table-head.json), learned on 620
 # training chains (seed=2; the held-out chains are seed=7), then checked on the 200 held-out chains at budgets
-# 4–64 beside every single method. Session 9 relearned it for the three-layer ranked head shipped then
-# (results/wave9; session 7's table, for the head before it, is in results/wave7: RESULTS=results/wave7). Every run is resumable (banyan eval --out skips problems already done).
-#   1. training run with the shipped head: Best-of-N@64 (its first 4 samples are each problem's difficulty
-#      probe; its picks at 1..64 are the Best-of-N candidates). Beam search and DVTS are not run on the
-#      training chains: the head's signal-to-noise on these samples (Δ/σ 0.63, pruning pays up to 1 in 1)
-#      rules out pruning 1 in 4 before any run (auto-table's signal cap); set BEAM=1 to run them anyway.
-#      Particle filtering at N in $PARTICLES (default 4 8 16) is run: it resamples instead of pruning by a
-#      fixed width, so the cap does not apply and the table judges it by its training accuracy (session 10);
-#   2. training problems whose question is also a held-out one are dropped (tools/drop_overlap.py);
-#   3. banyan auto-table --prm head (beam search stays a candidate only if the head's signal-to-noise on the
-#      Best-of-N samples supports pruning 1 in 4);
-#   4. held-out runs: Best-of-N@64 with the head, auto at budgets 4, 16, 64, adaptive voting at confidence
-#      0.8, and Best-of-N@64 with the checker.
-# Usage: tools/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan to use another binary;
-#        ALL=1 also reruns the held-out adaptive and checker runs, which do not depend on the head)
+# 4–64 beside every single method. Every run is resumable (banyan eval --out skips problems already done).
+#   1. training runs with the shipped head (experiments/scaling/head-train): Best-of-N@64 (its first 4 samples
+#      are each problem's difficulty probe; its picks at 1..64 are the Best-of-N candidates) and particle
+#      filtering at N in $PARTICLES (default 4 8 16), which resamples instead of pruning by a fixed width, so the
+#      signal cap does not apply and the table judges it by its training accuracy. Beam search and DVTS are not
+#      run: the head's signal-to-noise on these samples (Δ/σ 0.63, pruning pays up to 1 in 1) rules out pruning
+#      1 in 4 before any run (auto-table's signal cap); BEAM=1 runs them anyway;
+#   2. training problems whose question is also a held-out one are dropped (tools/data/drop_overlap.py);
+#   3. banyan auto-table --prm head; its text goes to experiments/scaling/head-auto-table.txt;
+#   4. held-out runs (experiments/scaling/head-heldout): Best-of-N@64 with the head and auto at budgets 4, 16,
+#      64; with ALL=1 also adaptive voting at confidence 0.8 and Best-of-N@64 with the checker, which do not
+#      use the head.
+# Usage: bash tools/reports/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan for another binary)
+# Then: bash tools/reports/make_reports.sh (the tables of docs/reports/scaling.md).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 B=${BANYAN:-.build/release/banyan}
-W=${RESULTS:-results/wave9}
-T=$W/auto-train
-H=$W/heldout
+W=${RESULTS:-experiments/scaling}
+T=$W/head-train
+H=$W/head-heldout
 TRAIN="arith:operands=3,digits=1,ops=+-,count=620,seed=2"
 HELD="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
 step=${1:-all}
@@ -38,25 +37,25 @@ if [ "$step" = train ] || [ "$step" = all ]; then
     fi
 fi
 if [ "$step" = table ] || [ "$step" = all ]; then
-    # The held-out questions, from the held-out chains' run of tools/verifier_runs.sh.
+    # The held-out questions, from the held-out chains' run of tools/reports/verifier_runs.sh.
     runs=()
     for f in bon64-head beam16-head beam4-head $(cd "$T" && ls particles*-head.jsonl 2>/dev/null | sed 's/\.jsonl$//'); do
         [ -f "$T/$f.jsonl" ] || continue
-        python3 tools/drop_overlap.py "$T/$f.jsonl" results/wave6/chains-bon16-head.jsonl > "$T/$f.train.jsonl"
+        python3 tools/data/drop_overlap.py "$T/$f.jsonl" experiments/verifiers/runs/chains-bon16-head.jsonl > "$T/$f.train.jsonl"
         case $f in beam16*) runs+=(16:"$T/$f.train.jsonl") ;; beam4*) runs+=(4:"$T/$f.train.jsonl") ;;
             particles*) n=${f#particles}; runs+=("${n%-head}:$T/$f.train.jsonl") ;; esac
     done
     "$B" auto-table --best-of-n "$T/bon64-head.train.jsonl" ${runs[@]+--runs "${runs[@]}"} \
         --probe 4 --bins 3 --budgets 4,8,16,32,64 --prm head \
         --source "$TRAIN (training chains, questions also held out dropped)" \
-        --out Sources/BanyanSearch/Resources/auto-table-head.json | tee $W/auto-table-head.txt
+        --out Sources/BanyanSearch/Resources/auto-table-head.json | tee "$W/head-auto-table.txt"
 fi
 if [ "$step" = heldout ] || [ "$step" = all ]; then
     run "$H/bon64-head" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm head
     for b in 4 16 64; do run "$H/auto$b-head" --batch 8 --dataset "$HELD" --strategy auto --budget $b --prm head; done
+    [ -n "${ALL:-}" ] || exit 0   # the runs below do not use the head
     # Adaptive voting at the confidence the training chains support (0.8: the vote of the first 16 training
-    # samples unchanged with 43% of them, tools/selection_sim.py), waves of 2.
-    [ -n "${ALL:-}" ] || exit 0   # the runs below do not use the head (session 7's are in results/wave7)
-    run "$H/adaptive16-c08" --batch 32 --dataset "$HELD" --strategy adaptive --n 16 --confidence 0.8 --wave 2 --prm checker
+    # samples unchanged with 43% of them, tools/reports/selection_sim.py), 2 samples per round.
+    run "$H/adaptive16-c08" --batch 32 --dataset "$HELD" --strategy adaptive --n 16 --confidence 0.8 --samples-per-round 2 --prm checker
     run "$H/bon64-checker" --batch 4 --dataset "$HELD" --strategy best-of-n --n 64 --prm checker
 fi

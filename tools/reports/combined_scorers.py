@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Weighted Best-of-N with two verifiers at once, replayed offline on two `banyan eval` runs of the same samples.
 
-    python3 tools/combined_scorers.py A.jsonl B.jsonl [--rule weighted]
+    python3 tools/reports/combined_scorers.py A.jsonl B.jsonl [--rule weighted]
 
 A and B must be Best-of-N runs with the same seed, N and temperature on the same problems (so their samples,
 hence answers, agree sample for sample; the script checks it). Each sample's combined score is the product
 of its two scores (independent probabilities of being right); the pick is the usual weighted one (largest
-score sum per answer, ties by votes, then first seen), as tools/selection_sim.py mirrors it from the Swift
+score sum per answer, ties by votes, then first seen), as tools/reports/selection_sim.py mirrors it from the Swift
 code. Prints accuracy of each side's own weighted pick, of the combined pick and of the vote, and the paired
 differences with 95% intervals.
 """

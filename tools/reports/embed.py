@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""Copies docs/search-report.md, docs/scaling-report.md, docs/scaling-report-head.md and docs/singleop-report.md into the README between their markers
-(<!-- NAME:start --> … <!-- NAME:end -->), pointing their images at docs/. With names as arguments (for
-example `scaling-report-head`), only those: the search report's region also holds the verifier report, which
-tools/verifier_report.py embeds.
-Usage: tools/embed_reports.py [NAME…]"""
-import os, re, sys
+"""Puts generated Markdown into a document between its markers, leaving the prose around them alone.
 
-root = os.path.join(os.path.dirname(__file__), "..")
-readme_path = os.path.join(root, "README.md")
-readme = open(readme_path).read()
-for name in sys.argv[1:] or ["search-report", "scaling-report", "scaling-report-head", "singleop-report"]:
-    path = os.path.join(root, "docs", name + ".md")
+    python3 tools/reports/embed.py DOC NAME [FILE]        (FILE, or standard input: the generated text)
+
+DOC holds `<!-- NAME:start -->` and `<!-- NAME:end -->`; everything between them is replaced. The report
+scripts print their tables and this puts them in place, so a report's figures always come from a script and
+its prose from a person. Fails when DOC has no such markers (a renamed region must not go missing silently).
+"""
+import sys
+
+
+def main(doc, name, source=None):
+    body = (open(source, encoding="utf-8") if source else sys.stdin).read().strip()
+    text = open(doc, encoding="utf-8").read()
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    if not os.path.exists(path) or start not in readme:
-        continue
-    body = re.sub(r"\]\((?!https?:|docs/)([^)]+\.svg)\)", r"](docs/\1)", open(path).read().strip())
-    head, rest = readme.split(start, 1)
+    if start not in text or end not in text:
+        sys.exit(f"embed: {doc} has no {start} … {end} region")
+    head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    readme = head + start + "\n" + body + "\n" + end + tail
-open(readme_path, "w").write(readme)
+    open(doc, "w", encoding="utf-8").write(head + start + "\n" + body + "\n" + end + tail)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__)
+    main(*sys.argv[1:])

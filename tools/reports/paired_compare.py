@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired comparison of two methods on the same problems, from `banyan eval --out` files.
 
-    python3 tools/paired_compare.py A.jsonl:RULE[@K] B.jsonl:RULE[@K] [--json]
+    python3 tools/reports/paired_compare.py A.jsonl:RULE[@K] B.jsonl:RULE[@K] [--json]
 
 Each side is a results file, the selection rule whose pick counts (majority, weighted, vanilla) and the
 budget K (default: the run's whole budget). Only problems present in both files are compared. Prints

@@ -2,12 +2,13 @@
 # Which labels make the better PRM head: samples 4 solutions per training chain (arith seed=1, 80 problems, the
 # last 20 held out), labels every step three ways (exact chain-checker labels, outcome labels, Monte-Carlo labels
 # from 4 rollouts per step on forked prefixes), trains a head on each from the same steps, then uses each in
-# weighted Best-of-N (N=8) on the first 50 held-out chains (seed=7). Writes results/prm-labels/.
-# Usage: tools/prm_labels_report.sh
+# weighted Best-of-N (N=8) on the first 50 held-out chains (seed=7). Writes experiments/prms/labels/
+# (then bash tools/reports/make_reports.sh for the table of docs/reports/prms.md).
+# Usage: tools/reports/prm_labels_report.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source tools/eval_runs.sh
-L=results/prm-labels
+cd "$(dirname "$0")/../.."
+source tools/reports/eval_runs.sh
+L=experiments/prms/labels
 mkdir -p "$L"
 EXAMPLES=${EXAMPLES:-$L/examples.bin}  # sampled steps with all labels (large; not committed)
 for labels in mc exact outcome; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Formats the scaling report (docs/scaling-report.md and two SVG plots) from banyan eval outputs.
+"""Formats a scaling table (Markdown on stdout) and its two SVG plots from banyan eval outputs.
 
-Usage: tools/scaling_report.py RESULTS_DIR PROBLEMS DOCS_DIR [TABLE_TEXT_FILE|-] [NAME] [DATASET]
+Usage: tools/reports/scaling_report.py RESULTS_DIR PROBLEMS DOCS_DIR [TABLE_TEXT_FILE|-] [NAME] [DATASET]
 Reads RESULTS_DIR/{bon32,beam<N>,dvts<N>,auto<N>}-checker.jsonl and greedy.jsonl, keeps the first PROBLEMS
 problems of each, and writes DOCS_DIR/NAME-accuracy-n.svg and DOCS_DIR/NAME-accuracy-tokens.svg (NAME: scaling);
 the markdown goes to stdout. DATASET names the problems in the text.
@@ -37,7 +37,7 @@ def order_key(i):
 
 bon = load("bon32-checker")
 if bon is None:
-    sys.exit(f"missing {results}/bon32-checker.jsonl: run tools/scaling_report.sh")
+    sys.exit(f"missing {results}/bon32-checker.jsonl: run tools/reports/scaling_report.sh")
 ids = sorted(bon, key=order_key)[:limit]
 
 
@@ -74,13 +74,13 @@ for n in BUDGETS:
         rows = load(f"{name}{n}-checker")
         if rows:
             add(method, n, rows)
-# The learned PRM head beside the checker (tools/prm_report.sh runs), so the gap between them stays visible.
+# A learned head beside the checker (the final-layer head runs of tools/reports/search_report.sh), so the gap stays visible.
 head = load("bon-head")
 if head:
     for n in [b for b in BUDGETS if b <= max(len(r["answers"]) for r in head.values())]:
         sub = lambda r, n=n: r["tokensPrefilled"] + r["tokensDecoded"] * n / len(r["answers"])
-        add("Best-of-N weighted, PRM head", n, head, "weighted", True, sub)
-for name, method in [("beam4-head", "beam search, PRM head"), ("dvts4-head", "DVTS, PRM head")]:
+        add("Best-of-N weighted, final-layer head", n, head, "weighted", True, sub)
+for name, method in [("beam4-head", "beam search, final-layer head"), ("dvts4-head", "DVTS, final-layer head")]:
     rows = load(name)
     if rows:
         add(method, 4, rows)
@@ -89,8 +89,8 @@ if greedy and all(i in greedy for i in ids):
     add("greedy", 1, greedy, "vanilla")
 
 COLORS = {"majority vote": "#888888", "Best-of-N vanilla": "#b07aa1", "Best-of-N weighted": "#4e79a7", "beam search": "#e15759",
-          "DVTS": "#59a14f", "auto": "#f28e2b", "greedy": "#222222", "Best-of-N weighted, PRM head": "#76b7b2",
-          "beam search, PRM head": "#ff9da7", "DVTS, PRM head": "#9c755f"}
+          "DVTS": "#59a14f", "auto": "#f28e2b", "greedy": "#222222", "Best-of-N weighted, final-layer head": "#76b7b2",
+          "beam search, final-layer head": "#ff9da7", "DVTS, final-layer head": "#9c755f"}
 
 
 def svg(path, xkey, xlabel, title):
@@ -104,8 +104,8 @@ svg(os.path.join(docs, f"{plot_name}-accuracy-tokens.svg"), lambda n, v: v[2], "
     "Accuracy against tokens computed")
 
 print(f"Held-out {dataset}, first {len(ids)} problems; T=0.7, seed 0, "
-      "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned PRM head "
-      "shipped in sessions 4–8 (`results/train-prm-default.safetensors`; these runs predate the current head). Accuracy with 95% Wilson intervals; "
+      "PRM: the arithmetic step checker (aggregate min, weighted vote unless named) or, where named, the learned head on the "
+      "final hidden state alone (`experiments/prms/final-layer-head/head.safetensors`). Accuracy with 95% Wilson intervals; "
       "under it, tokens computed per problem.\n")
 print(report_plots.accuracy_table(curves, BUDGETS, 0))
 print()

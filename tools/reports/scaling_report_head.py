@@ -1,17 +1,15 @@
 #!/usr/bin/env python3
-"""The scaling report with the learned head (docs/scaling-report-head.md and two SVG plots), 200 held-out chains.
+"""The scaling table with the shipped PRM head (Markdown on stdout, two SVG plots), 200 held-out chains.
 
-Usage: tools/scaling_report_head.py [HELDOUT_DIR [HEAD_RUNS_DIR [OTHER_DIR…]]] > docs/scaling-report-head.md
-Reads the shipped head's runs: HELDOUT_DIR (results/wave9/heldout) bon64-head and auto{4,16,64}-head (and
-auto{4,16,64}-head-bontable, session 9's Best-of-N-only table, where present), HEAD_RUNS_DIR
-(results/wave9) chains-beam16-head and chains-particles16-head; and runs that do not use the head, from the
-first OTHER_DIR that has them (results/wave7/heldout, results/wave6): bon64-checker, adaptive16-c08,
-chains-adaptive16. Plots go to $DOCS (docs). Session 7's report, with the head shipped before, is
-`tools/scaling_report_head.py results/wave7/heldout results/wave6`.
-(tools/auto_table_head.sh and
-tools/verifier_runs.sh make them). Best-of-N rows read one N=64 run at each sub-budget (its samples are
-independent); their tokens are the prompt plus that share of the decoded tokens. Differences are paired on the
-same problems, with 95% normal intervals.
+Usage: tools/reports/scaling_report_head.py [HELDOUT_DIR [HEAD_RUNS_DIR [OTHER_DIR…]]]
+Reads the shipped head's runs: HELDOUT_DIR (experiments/scaling/head-heldout) bon64-head and auto{4,16,64}-head
+(and auto{4,16,64}-head-best-of-n-only-table, the same with a table that may only choose Best-of-N, where
+present), HEAD_RUNS_DIR (experiments/verifiers/runs) chains-beam16-head and chains-particles16-head; and runs
+that do not use the head, from the first of HELDOUT_DIR and the OTHER_DIRs (default experiments/verifiers/runs)
+that has them: bon64-checker, adaptive16-c08, chains-adaptive16. Plots go to $DOCS (docs/reports).
+tools/reports/auto_table_head.sh and tools/reports/verifier_runs.sh make the runs. Best-of-N rows read one N=64
+run at each sub-budget (its samples are independent); their tokens are the prompt plus that share of the
+decoded tokens. Differences are paired on the same problems, with 95% normal intervals.
 """
 import json, os, sys
 
@@ -19,10 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report_plots  # noqa: E402
 from report_plots import paired, svg  # noqa: E402
 
-held = sys.argv[1] if len(sys.argv) > 1 else "results/wave9/heldout"
-heads = sys.argv[2] if len(sys.argv) > 2 else "results/wave9"
-others = sys.argv[3:] or ["results/wave7/heldout", "results/wave6"]
-docs = os.environ.get("DOCS", "docs")
+held = sys.argv[1] if len(sys.argv) > 1 else "experiments/scaling/head-heldout"
+heads = sys.argv[2] if len(sys.argv) > 2 else "experiments/verifiers/runs"
+others = sys.argv[3:] or ["experiments/verifiers/runs"]
+docs = os.environ.get("DOCS", "docs/reports")
 BUDGETS = [1, 2, 4, 8, 16, 32, 64]
 
 
@@ -42,7 +40,7 @@ def other(name):
 
 bon = load(f"{held}/bon64-head.jsonl")
 if bon is None:
-    sys.exit(f"missing {held}/bon64-head.jsonl: run tools/auto_table_head.sh heldout")
+    sys.exit(f"missing {held}/bon64-head.jsonl: run tools/reports/auto_table_head.sh heldout")
 ids = sorted(bon, key=lambda i: int(i.rpartition("-")[2]))
 checker = other("bon64-checker.jsonl")
 
@@ -80,8 +78,8 @@ add("adaptive vote (≤16)", 16, other("chains-adaptive16.jsonl"), "majority", F
 add("adaptive vote (≤16), confidence 0.8", 16, other("adaptive16-c08.jsonl"), "majority", False)
 for b in [4, 16, 64]:
     add("auto, head", b, load(f"{held}/auto{b}-head.jsonl"), "weighted", False)
-    # Session 9's table, which could only choose Best-of-N (kept for comparison when its runs are there).
-    add("auto, head, Best-of-N-only table", b, load(f"{held}/auto{b}-head-bontable.jsonl"), "weighted", False)
+    # The same with a table that may only choose Best-of-N (learned from the Best-of-N@64 training run alone).
+    add("auto, head, Best-of-N-only table", b, load(f"{held}/auto{b}-head-best-of-n-only-table.jsonl"), "weighted", False)
 
 COLORS = {"majority vote": "#888888", "Best-of-N weighted, head": "#4e79a7", "conditional majority, head": "#76b7b2",
           "Best-of-N weighted, checker": "#59a14f", "beam search, head (M=4)": "#e15759", "particle filter, head": "#b07aa1",
@@ -95,7 +93,8 @@ svg(os.path.join(docs, "head-scaling-accuracy-tokens.svg"), curves, lambda n, v:
     "Held-out chains: accuracy against tokens computed", len(ids), COLORS)
 
 print(f"Held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`, all {len(ids)} problems; T=0.7, seed 0. "
-      f"The head is {'the PRM head shipped with banyan (`--prm head`: since session 9 on layers 10, 20 and the final hidden state, trained with the ranking loss)' if held.rstrip('/').endswith('wave9/heldout') else 'the PRM head of the runs in ' + held}; the checker is the line-by-line arithmetic checker; "
+      "The head is the PRM head shipped with banyan (`--prm head`: layers 10, 20 and the final hidden state, trained with "
+      "the ranking loss); the checker is the line-by-line arithmetic checker; "
       "neither knows the answer. Accuracy with 95% Wilson intervals; under it, tokens computed per problem.\n")
 print(report_plots.accuracy_table(curves, BUDGETS, 1))
 cov = sum(r["coverage"] for r in bon.values()) / len(bon)
@@ -124,6 +123,6 @@ for n in BUDGETS:
     print(f"| {n} | " + " | ".join(cells) + " |")
 old = outcomes.get("auto, head, Best-of-N-only table", {})
 if old:
-    print("\nAuto with the table that can choose particle filtering, against session 9's Best-of-N-only table (paired): "
+    print("\nAuto with the shipped table, which can choose particle filtering, against a table that may only choose Best-of-N (paired): "
           + "; ".join(f"budget {b}: {fmt(paired(outcomes['auto, head'][b], old[b]))}" for b in sorted(old) if b in outcomes.get("auto, head", {}))
           + ".")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Formats the runs of tools/search_report.sh as Markdown: accuracy and coverage against N with 95%
+"""Formats the runs of tools/reports/search_report.sh as Markdown: accuracy and coverage against N with 95%
 Wilson intervals, and the compute each run took. Reads the JSON lines `banyan eval --out` wrote."""
 import json
 import math

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Offline simulation of answer-selection and early-stopping rules on `banyan eval` Best-of-N outputs.
 
-    python3 tools/selection_sim.py [--train PATH] [--grid STEP]
+    python3 tools/reports/selection_sim.py [--train PATH] [--grid STEP]
 
 Nothing is sampled: every rule here is a function of a Best-of-N record's `answers` and `scores` (in
 sample order), so it can be replayed on the first n samples of a run.
@@ -14,9 +14,9 @@ It mirrors the Swift code exactly:
     majority = most votes, ties first seen; unanswered samples (null) are ignored;
   * AdaptiveConsistency (Sources/BanyanSearch/Strategies/AdaptiveConsistency.swift): the Beta rule
     P(Binomial(v1+v2+1, 1/2) <= v1) >= confidence, computed with the same floating-point operations, is
-    checked after EVERY sample (samples of a wave are taken one by one until the vote settles), so the
-    number of samples used does not depend on the wave size; the wave size only sets how many samples
-    are decoded: min(N, ceil(used / wave) * wave). Unanswered samples count toward N but do not vote.
+    checked after EVERY sample (samples of a round are taken one by one until the vote settles), so the
+    number of samples used does not depend on the round size; the round size only sets how many samples
+    are decoded: min(N, ceil(used / round) * round). Unanswered samples count toward N but do not vote.
     The pick is the majority over the samples used.
 and checks itself first: the reimplementation must reproduce every record's `correct` and `picks`
 fields (Best-of-N files) and every adaptive record (answers count and pick).
@@ -28,11 +28,11 @@ Sections printed:
      training file (first n samples, n = 4..64) and what that rule gives on each held-out file;
   2. adaptive-consistency and ESC (stop at the first unanimous window of w samples) simulations:
      accuracy, paired difference vs majority@16, samples used/decoded and estimated decoded tokens.
-     "AC c=…" is the Swift rule (checked after every sample; the wave only sets the decoded count);
-     "ACw… c=…" checks only at wave boundaries and votes with every decoded sample (an alternative).
+     "AC c=…" is the Swift rule (checked after every sample; the round only sets the decoded count);
+     "ACw… c=…" checks only at round boundaries and votes with every decoded sample (an alternative).
 
 Paired intervals: d_i = right_rule_i - right_majority_i in {-1, 0, 1}; mean +- 1.96 * sd / sqrt(n),
-sd with n - 1 (as tools/paired_compare.py). Tokens of a simulated run are estimated as
+sd with n - 1 (as tools/reports/paired_compare.py). Tokens of a simulated run are estimated as
 tokensDecoded(N) / N per sample of that problem, times the samples decoded.
 """
 import argparse
@@ -41,9 +41,9 @@ import math
 import os
 import unicodedata
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-WAVE6 = os.path.join(ROOT, "results", "wave6")
-TRAIN = os.path.join(ROOT, "results", "wave7", "auto-train", "bon64-head.jsonl")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+RUNS = os.path.join(ROOT, "experiments", "verifiers", "runs")
+TRAIN = os.path.join(ROOT, "experiments", "scaling", "head-train", "bon64-head.jsonl")
 
 # Held-out Best-of-16 files: (label, file, scorer).
 HELD_OUT = [
@@ -303,10 +303,10 @@ def adaptive_stop(answers, confidence, n):
     return n
 
 
-def adaptive_wave_stop(answers, confidence, n, wave):
-    """Alternative (not what the Swift code does): check the Beta rule only at wave boundaries and use
+def adaptive_round_stop(answers, confidence, n, size):
+    """Alternative (not what the Swift code does): check the Beta rule only at round boundaries and use
     every sample decoded, so no decoded sample is thrown away."""
-    for end in range(wave, n + wave, wave):
+    for end in range(size, n + size, size):
         end = min(end, n)
         if settled(answers[:end], confidence):
             return end
@@ -322,8 +322,8 @@ def esc_stop(answers, window, n):
     return n
 
 
-def decoded(used, wave, n):
-    return min(n, -(-used // wave) * wave)
+def decoded(used, size, n):
+    return min(n, -(-used // size) * size)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def main():
     args = ap.parse_args()
     taus = [round(i * args.grid, 6) for i in range(int(round(1 / args.grid)) + 1)]
 
-    held = {label: load(os.path.join(WAVE6, f)) for label, f in HELD_OUT}
+    held = {label: load(os.path.join(RUNS, f)) for label, f in HELD_OUT}
     train = load(args.train) if os.path.exists(args.train) else []
     for r in train:
         r["_early_conditional"] = True  # written before conditional became variant (c), or without it
@@ -419,8 +419,8 @@ def main():
         print(f"{label:14s} {len(recs):4d} records, {checks} rule x budget checks: correct mismatches {bad_c} "
               f"(majority/weighted@16: {bad16}), pick mismatches {bad_p}")
     for name, afile, bfile in ADAPTIVE:
-        ad = {r["id"]: r for r in load(os.path.join(WAVE6, afile))}
-        bon = {r["id"]: r for r in load(os.path.join(WAVE6, bfile))}
+        ad = {r["id"]: r for r in load(os.path.join(RUNS, afile))}
+        bon = {r["id"]: r for r in load(os.path.join(RUNS, bfile))}
         prefix = count = picks = corr = 0
         for i, a in ad.items():
             b = bon[i]
@@ -432,10 +432,10 @@ def main():
             corr += right(p, a["expected"]) != a["correct"]["majority"]["16"]
         print(f"adaptive {name:8s} {len(ad)} records (c=0.95): not a prefix of bon16 {prefix}, "
               f"sample-count mismatches {count}, pick mismatches {picks}, correct mismatches {corr}")
-    # tokens: estimate vs real for the adaptive runs (wave 4)
+    # tokens: estimate vs real for the adaptive runs (4 samples per round)
     for name, afile, bfile in ADAPTIVE:
-        ad = {r["id"]: r for r in load(os.path.join(WAVE6, afile))}
-        bon = {r["id"]: r for r in load(os.path.join(WAVE6, bfile))}
+        ad = {r["id"]: r for r in load(os.path.join(RUNS, afile))}
+        bon = {r["id"]: r for r in load(os.path.join(RUNS, bfile))}
         real = sum(a["tokensDecoded"] for a in ad.values())
         est = sum(bon[i]["tokensDecoded"] / 16 * decoded(len(a["answers"]), 4, 16) for i, a in ad.items())
         full = sum(b["tokensDecoded"] for b in bon.values())
@@ -520,15 +520,15 @@ def main():
 
     # 2. Adaptive consistency and ESC ---------------------------------------------------------------
     print("\n== 2. Early stopping (N=16, pick = majority of samples used). acc, diff vs majority@16 [95%], "
-          "samples used %, decoded % for wave 1/2/4 (samples; tokens est.)")
-    sets = [(name, load(os.path.join(WAVE6, bfile))) for name, _, bfile in ADAPTIVE]
+          "samples used %, decoded % for 1/2/4 samples per round (samples; tokens est.)")
+    sets = [(name, load(os.path.join(RUNS, bfile))) for name, _, bfile in ADAPTIVE]
     rows = []
     for name, recs in sets:
         maj = [right(pick("majority", r["answers"], r["scores"]), r["expected"]) for r in recs]
         tok16 = sum(r["tokensDecoded"] for r in recs)
         print(f"-- {name}: majority@16 {100 * sum(maj) / len(recs):.1f}")
         rules = [(f"AC c={c}", lambda a, c=c: adaptive_stop(a, c, 16)) for c in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)]
-        rules += [(f"ACw{w} c={c}", lambda a, c=c, w=w: adaptive_wave_stop(a, c, 16, w))
+        rules += [(f"ACw{w} c={c}", lambda a, c=c, w=w: adaptive_round_stop(a, c, 16, w))
                   for w in (2, 4) for c in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)]
         rules += [(f"ESC w={w}", lambda a, w=w: esc_stop(a, w, 16)) for w in (2, 3, 4, 5, 6, 8)]
         for rname, stop in rules:
@@ -537,13 +537,13 @@ def main():
             m, h = paired(x, maj)
             used = sum(ks) / (16 * len(recs))
             if rname.startswith("AC c"):
-                waves = (1, 2, 4)
+                rounds = (1, 2, 4)
             elif rname.startswith("ACw"):
-                waves = (int(rname[3]),)
+                rounds = (int(rname[3]),)
             else:
-                waves = (int(rname.split("=")[1]),)
+                rounds = (int(rname.split("=")[1]),)
             dec = []
-            for w in waves:
+            for w in rounds:
                 ds = [decoded(k, w, 16) for k in ks]
                 s = sum(ds) / (16 * len(recs))
                 tk = sum(r["tokensDecoded"] / 16 * d for r, d in zip(recs, ds)) / tok16

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The token PRM's compute against the reference's re-encode: DVTS N=16 on the first held-out chains, the
 # default model standing in as the PRM (no PRM checkpoint can be fetched), each format forked and re-encoded.
-# Writes results/token-prm/<format>-<mode>.{jsonl,log}; the last line of each log is the PRM's accounting.
-# Usage: tools/token_prm_report.sh [PROBLEMS]
+# Writes experiments/kv-forking/token-prm/<format>-<mode>.{jsonl,log}; the last line of each log is the PRM's
+# accounting. Then: bash tools/reports/make_reports.sh (the table of docs/reports/kv-forking.md).
+# Usage: tools/reports/token_prm_report.sh [PROBLEMS]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 N=${1:-8}
 BANYAN=${BANYAN:-.build/release/banyan}
 DATA="arith:operands=3,digits=1,ops=+-,count=200,seed=7"
-OUT=results/token-prm
+OUT=experiments/kv-forking/token-prm
 mkdir -p "$OUT"
 [ -x "$BANYAN" ] || swift build -c release --product banyan
 for format in rlhflow math-shepherd; do

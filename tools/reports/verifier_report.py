@@ -1,31 +1,27 @@
 #!/usr/bin/env python3
-"""The verifier report: paired comparisons on the held-out sets from `banyan eval --out` runs.
+"""The verifier tables: paired comparisons on the held-out sets from `banyan eval --out` runs.
 
-    python3 tools/verifier_report.py [RESULTS_DIR [LATER_DIR [HEAD_DIR [ADAPTIVE_DIR [UNITS_DIR [PRODUCT_DIR]]]]]]
-    (default: results/wave6 results/wave8 results/wave9 results/wave12 results/wave13 results/wave14)
+    python3 tools/reports/verifier_report.py [RUNS_DIR] [--summary]     (default experiments/verifiers/runs)
 
-Reads, per set (chains, singleop, singleeq, unseen), whichever of these runs exist (see tools/verifier_runs.sh):
-from HEAD_DIR the shipped head's runs (since session 9 the three-layer ranked head): SET-bon16-head,
-SET-particles16-head, SET-beam16-head; from RESULTS_DIR SET-bon16-provenance, SET-adaptive16 and the previous
-head's SET-bon16-head (session 6); from LATER_DIR SET-bon16-operations and session 8's runs of today's head,
-SET-bon16-head-layers-ranked-{min,last}; from ADAPTIVE_DIR the weighted adaptive runs of session 12,
-SET-adaptive-weighted-{provenance,checker}-c0.8-n10 (tools/adaptive_vote_runs.sh); from UNITS_DIR the same
-Best-of-16 provenance and weighted adaptive runs after session 13 taught the checker unit words; from PRODUCT_DIR
-session 14's Best-of-16 runs with `--prm head*checker` and `--prm checker`, and its particle-filter runs with
-`head*checker` (and with the head on the unseen chains, which had none). Best-of-N runs draw the same samples (same seeds). Prints markdown:
-accuracy with 95% Wilson intervals, and paired differences with 95% intervals on the same problems.
+Reads, per set (chains, unseen, singleop, singleeq), whichever of the runs of tools/reports/verifier_runs.sh
+exist: SET-bon16-{head,head-checker,checker,final-layer-head,provenance,provenance-bare-numbers,operations},
+chains-bon16-head-aggregate-last, SET-adaptive16, SET-adaptive-weighted-{provenance,checker}-c0.8-n10,
+SET-particles16-{head,head-checker} and chains-beam16-head. Best-of-N runs draw the same samples (same seeds),
+so every Best-of-N row pairs with the head run's majority vote. Prints Markdown: accuracy with 95% Wilson
+intervals and paired differences with 95% intervals on the same problems; --summary prints the one table of
+accuracies the README shows.
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from paired_compare import compare, load  # noqa: E402
 
-SETS = [("chains", "held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`"),
-        ("singleop", "MAWPS SingleOp, first 200 of `data/singleop.jsonl`"),
-        ("singleeq", "MAWPS SingleEq, first 200 of `data/singleeq.jsonl`"),
-        ("unseen", "held-out chains with distinct questions never trained on, `data/chains-unseen.jsonl`")]
+SETS = [("chains", "held-out chains `arith:operands=3,digits=1,ops=+-,count=200,seed=7`", "held-out chains"),
+        ("unseen", "held-out chains with distinct questions never trained on, `data/chains-unseen.jsonl`",
+         "distinct unseen chains"),
+        ("singleop", "MAWPS SingleOp, first 200 of `data/singleop.jsonl`", "MAWPS SingleOp"),
+        ("singleeq", "MAWPS SingleEq, first 200 of `data/singleeq.jsonl`", "MAWPS SingleEq")]
 
 
 def pct(x):
@@ -47,12 +43,14 @@ def coverage(path):
     return sum(1 for r in records if r["coverage"]) / max(1, len(records))
 
 
-def main(directory, later, heads, adaptive, units, product):
+def tables(runs):
     rows = []
-    for name, title in SETS:
-        f = lambda run, d=directory: os.path.join(d, f"{name}-{run}.jsonl")  # noqa: E731
-        bon = f("bon16-head", heads)
-        if not os.path.exists(bon):
+    for name, title, _ in SETS:
+        def f(run):
+            path = os.path.join(runs, f"{name}-{run}.jsonl")
+            return path if os.path.exists(path) else None
+        bon = f("bon16-head")
+        if bon is None:
             continue
         rows.append(f"\n**{title}** (N=16, T=0.7, seed 0; pass@16 {pct(coverage(bon))})\n")
         rows.append("| comparison | A | B | A − B, paired (95%) | tokens A/B |")
@@ -63,75 +61,85 @@ def main(directory, later, heads, adaptive, units, product):
             rows.append(f"| {label} ({r['problems']} problems) | {pct(r['a']['accuracy'])} {interval(r['a']['interval'])} | "
                         f"{pct(r['b']['accuracy'])} {interval(r['b']['interval'])} | {diff(r)} | {r['token_ratio']:.2f} |")
 
-        add("head-weighted Best-of-N − majority", f"{bon}:weighted@16", f"{bon}:majority@16")
-        add("head conditional − majority", f"{bon}:conditional@16", f"{bon}:majority@16")
-        add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", f"{bon}:majority@16")
-        previous = f("bon16-head")
-        if os.path.exists(previous):
-            add("previous head (session 6)-weighted − majority", f"{previous}:weighted@16", f"{bon}:majority@16")
-            add("head − previous head, weighted", f"{bon}:weighted@16", f"{previous}:weighted@16")
-        same = os.path.join(later, f"{name}-bon16-head-layers-ranked-min.jsonl")
-        if os.path.exists(same):
-            add("head − session 8's run of the same head (must be 0)", f"{bon}:weighted@16", f"{same}:weighted@16")
-        last = os.path.join(later, f"{name}-bon16-head-layers-ranked-last.jsonl")
-        if os.path.exists(last):
-            add("head scored by its answer step (`--aggregate last`), weighted − majority", f"{last}:weighted@16", f"{bon}:majority@16")
-        if os.path.exists(f("bon16-provenance")):
-            add("provenance-weighted Best-of-N − majority", f"{f('bon16-provenance')}:weighted@16", f"{bon}:majority@16")
-        operations = os.path.join(later, f"{name}-bon16-operations.jsonl")
-        if os.path.exists(operations):
-            add("operations-weighted Best-of-N − majority", f"{operations}:weighted@16", f"{bon}:majority@16")
-            add("operations conditional − majority", f"{operations}:conditional@16", f"{bon}:majority@16")
-            add("operations-weighted − provenance-weighted", f"{operations}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
-            add("operations majority − head-run majority (same samples: must be 0)", f"{operations}:majority@16", f"{bon}:majority@16")
-        units_bon = os.path.join(units, f"{name}-bon16-provenance.jsonl")
-        if os.path.exists(units_bon):
-            add("provenance reading unit words (session 13)-weighted − majority", f"{units_bon}:weighted@16", f"{bon}:majority@16")
-            add("provenance with unit words − without, weighted", f"{units_bon}:weighted@16", f"{f('bon16-provenance')}:weighted@16")
-        checker = os.path.join(product, f"{name}-bon16-checker.jsonl")
-        if os.path.exists(checker):
-            add("checker-weighted Best-of-N − majority (session 14)", f"{checker}:weighted@16", f"{bon}:majority@16")
-        both = os.path.join(product, f"{name}-bon16-head-checker.jsonl")
-        if os.path.exists(both):
-            add("**head × checker**-weighted Best-of-N − majority (session 14)", f"{both}:weighted@16", f"{bon}:majority@16")
+        vote = f"{bon}:majority@16"
+        add("head-weighted Best-of-N − majority", f"{bon}:weighted@16", vote)
+        add("head conditional − majority", f"{bon}:conditional@16", vote)
+        add("head vanilla (top-1) − majority", f"{bon}:vanilla@16", vote)
+        if last := f("bon16-head-aggregate-last"):
+            add("head scored by its answer step (`--aggregate last`), weighted − majority", f"{last}:weighted@16", vote)
+        if final := f("bon16-final-layer-head"):
+            add("final-layer head, weighted − majority", f"{final}:weighted@16", vote)
+            add("head − final-layer head, weighted", f"{bon}:weighted@16", f"{final}:weighted@16")
+        checker = f("bon16-checker")
+        if checker:
+            add("checker-weighted Best-of-N − majority", f"{checker}:weighted@16", vote)
+        if both := f("bon16-head-checker"):
+            add("**head × checker**-weighted Best-of-N − majority", f"{both}:weighted@16", vote)
             add("head × checker − head, weighted", f"{both}:weighted@16", f"{bon}:weighted@16")
-            if os.path.exists(checker):
+            if checker:
                 add("head × checker − checker, weighted", f"{both}:weighted@16", f"{checker}:weighted@16")
-            add("head × checker run's majority − head run's (same samples: must be 0)", f"{both}:majority@16", f"{bon}:majority@16")
-        if os.path.exists(f("adaptive16")):
-            add("adaptive (≤16 samples) − majority@16", f"{f('adaptive16')}:majority", f"{bon}:majority@16")
+            add("head × checker run's majority − head run's (same samples: must be 0)", f"{both}:majority@16", vote)
+        provenance, bare = f("bon16-provenance"), f("bon16-provenance-bare-numbers")
+        if provenance:
+            add("provenance-weighted Best-of-N − majority", f"{provenance}:weighted@16", vote)
+        if bare:
+            add("provenance reading bare numbers only, weighted − majority", f"{bare}:weighted@16", vote)
+            if provenance:
+                add("provenance − provenance reading bare numbers only, weighted", f"{provenance}:weighted@16", f"{bare}:weighted@16")
+        if operations := f("bon16-operations"):
+            add("operations-weighted Best-of-N − majority", f"{operations}:weighted@16", vote)
+            add("operations conditional − majority", f"{operations}:conditional@16", vote)
+            if bare:
+                add("operations − provenance (both reading bare numbers only), weighted", f"{operations}:weighted@16",
+                    f"{bare}:weighted@16")
+            add("operations run's majority − head run's (same samples: must be 0)", f"{operations}:majority@16", vote)
+        if adaptive := f("adaptive16"):
+            add("adaptive (≤16 samples) − majority@16", f"{adaptive}:majority", vote)
         for verifier in ("provenance", "checker"):
-            weighted = os.path.join(adaptive, f"{name}-adaptive-weighted-{verifier}-c0.8-n10.jsonl")
-            if os.path.exists(weighted):
-                add(f"adaptive weighted by {verifier} (≤10 samples, confidence 0.8) − majority@16", f"{weighted}:weighted",
-                    f"{bon}:majority@16")
-            again = os.path.join(units, f"{name}-adaptive-weighted-{verifier}-c0.8-n10.jsonl")
-            if os.path.exists(again) and verifier == "provenance":
-                add("adaptive weighted by provenance reading unit words (session 13) − majority@16", f"{again}:weighted",
-                    f"{bon}:majority@16")
-            elif os.path.exists(again):
-                add("adaptive weighted by checker: session 13's checker − session 12's (must be 0)", f"{again}:weighted",
-                    f"{weighted}:weighted")
-        particles, beam = f("particles16-head", heads), f("beam16-head", heads)
-        if not os.path.exists(particles):
-            particles = os.path.join(product, f"{name}-particles16-head.jsonl")
-        if os.path.exists(particles):
-            add("particles (head) − majority@16", f"{particles}:weighted", f"{bon}:majority@16")
-            if os.path.exists(beam):
+            if weighted := f(f"adaptive-weighted-{verifier}-c0.8-n10"):
+                add(f"adaptive weighted by {verifier} (≤10 samples, confidence 0.8) − majority@16", f"{weighted}:weighted", vote)
+        particles, beam = f("particles16-head"), f("beam16-head")
+        if particles:
+            add("particles (head) − majority@16", f"{particles}:weighted", vote)
+            if beam:
                 add("particles (head) − beam search (head, M=4)", f"{particles}:weighted", f"{beam}:weighted")
-                add("beam search (head, M=4) − majority@16", f"{beam}:weighted", f"{bon}:majority@16")
-        particles_both = os.path.join(product, f"{name}-particles16-head-checker.jsonl")
-        if os.path.exists(particles_both):
-            add("particles (head × checker) − majority@16", f"{particles_both}:weighted", f"{bon}:majority@16")
-            if os.path.exists(both):
+        if beam:
+            add("beam search (head, M=4) − majority@16", f"{beam}:weighted", vote)
+        if particles_both := f("particles16-head-checker"):
+            add("particles (head × checker) − majority@16", f"{particles_both}:weighted", vote)
+            if both:
                 add("particles (head × checker) − Best-of-N (head × checker), weighted", f"{particles_both}:weighted",
                     f"{both}:weighted@16")
-            if os.path.exists(particles):
+            if particles:
                 add("particles: head × checker − head", f"{particles_both}:weighted", f"{particles}:weighted")
-    print("\n".join(rows))
+    return "\n".join(rows)
+
+
+def summary(runs):
+    """One row per set: the vote and the verifiers that know no answer, N=16, paired against the vote."""
+    columns = [("Best-of-16, checker", "bon16-checker", "weighted@16"), ("provenance", "bon16-provenance", "weighted@16"),
+               ("PRM head", "bon16-head", "weighted@16"), ("head × checker", "bon16-head-checker", "weighted@16"),
+               ("particles, head × checker", "particles16-head-checker", "weighted")]
+    out = ["| held-out set (200 problems) | majority vote | " + " | ".join(c[0] for c in columns) + " |",
+           "|---|---|" + "---|" * len(columns)]
+    for name, _, short in SETS:
+        bon = os.path.join(runs, f"{name}-bon16-head.jsonl")
+        if not os.path.exists(bon):
+            continue
+        vote = f"{bon}:majority@16"
+        cells = [pct(compare(vote, vote)["a"]["accuracy"])]
+        for _, run, rule in columns:
+            path = os.path.join(runs, f"{name}-{run}.jsonl")
+            if os.path.exists(path):
+                r = compare(f"{path}:{rule}", vote)
+                cells.append(f"{pct(r['a']['accuracy'])} ({100 * r['difference']:+.1f})")
+            else:
+                cells.append("")
+        out.append(f"| {short} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:] + ["results/wave6", "results/wave8", "results/wave9", "results/wave12", "results/wave13",
-                           "results/wave14"][len(sys.argv) - 1:]
-    main(*args[:6])
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    runs = args[0] if args else "experiments/verifiers/runs"
+    print(summary(runs) if "--summary" in sys.argv else tables(runs))

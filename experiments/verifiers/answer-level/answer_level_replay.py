@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Would a learned answer-level selector beat `provenance`-weighted voting on word problems?
 
-    python3 tools/answer_level_replay.py TRAIN_RUN:TREES[,TRAIN_RUN:TREES…] [HELD_RUN:TREES …]
+    python3 experiments/verifiers/answer-level/answer_level_replay.py TRAIN_RUN:TREES[,TRAIN_RUN:TREES…] [HELD_RUN:TREES …]
 
 Each RUN is a Best-of-16 `--prm provenance` run (`banyan eval --out`) and TREES its `--trees` directory. Per
 problem, the samples' answers are grouped as the vote groups them, and each group gets 12 features: its vote
@@ -12,13 +12,13 @@ softmax over the groups of one problem, L2 1.0) is fit on the training problems;
 
 Fixed before looking at held-out problems: adopt only if 5-fold cross-validation on the training problems
 beats the weighted pick by 2 points or more. Prints the cross-validated training result, then each held-out
-run once, paired against majority@16 and against weighted@16 on the same samples. Session 13's runs:
+run once, paired against majority@16 and against weighted@16 on the same samples. The committed runs (from the repository's root):
 
-    tar xzf results/wave13/answer-level/trees.tar.gz -C /tmp    # wt-more-trees, wt13-singleop, wt13-singleeq
-    tar xzf results/wave13/wordstrain-bon16-provenance-trees.tar.gz -C /tmp    # wordstrain-trees
-    python3 tools/answer_level_replay.py \
-        results/wave13/wordstrain-bon16-provenance.jsonl:/tmp/wordstrain-trees,results/wave13/answer-level/words-train-301-1000-bon16-provenance.jsonl:/tmp/wt-more-trees \
-        results/wave13/singleop-bon16-provenance.jsonl:/tmp/wt13-singleop results/wave13/singleeq-bon16-provenance.jsonl:/tmp/wt13-singleeq
+    tar xzf experiments/verifiers/answer-level/trees.tar.gz -C /tmp    # wt-more-trees, wt13-singleop, wt13-singleeq
+    tar xzf experiments/verifiers/adaptive-choice/wordstrain-bon16-provenance-trees.tar.gz -C /tmp    # wordstrain-trees
+    python3 experiments/verifiers/answer-level/answer_level_replay.py \
+        experiments/verifiers/adaptive-choice/wordstrain-bon16-provenance.jsonl:/tmp/wordstrain-trees,experiments/verifiers/answer-level/words-train-301-1000-bon16-provenance.jsonl:/tmp/wt-more-trees \
+        experiments/verifiers/runs/singleop-bon16-provenance.jsonl:/tmp/wt13-singleop experiments/verifiers/runs/singleeq-bon16-provenance.jsonl:/tmp/wt13-singleeq
 """
 import math
 import os
@@ -29,7 +29,7 @@ import sys
 import numpy as np
 from scipy.optimize import minimize
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "reports"))
 import selection_sim as S  # noqa: E402
 def qnumbers(q):
     return [float(m.replace(',', '')) for m in re.findall(r'\d[\d,]*(?:\.\d+)?', q)]

@@ -2,10 +2,10 @@
 """Does the policy's token confidence add to the head? A replay on Best-of-16 runs with the head.
 
     banyan eval --dataset D --strategy best-of-n --n 16 --prm head --batch 8 --out RUN.jsonl --trees TREES
-    python3 tools/confidence_replay.py TRAIN.jsonl TRAIN_TREES HELDOUT.jsonl HELDOUT_TREES ...
+    python3 experiments/verifiers/confidence/confidence_replay.py TRAIN.jsonl TRAIN_TREES HELDOUT.jsonl HELDOUT_TREES ...
 
 Each TREES is a `--trees` directory, or a file of per-sample log-probabilities extracted from one (as in
-results/wave12/confidence/). Per sample: the head's solution score (min over steps), the lowest token
+this folder). Per sample: the head's solution score (min over steps), the lowest token
 log-probability of the solution (the least confident token, DeepConf's "lowest group confidence" at a group of
 one token) and the mean of its steps' mean log-probabilities. Rules replayed against majority@16 (paired):
 weighted votes with exp(min log-prob), exp(mean log-prob), head × exp(min log-prob), a logistic regression of
@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tools", "reports"))
 import selection_sim as S  # noqa: E402
 
 
