@@ -28,12 +28,25 @@ struct GenerationRequest: Sendable {
     var includeUsage: Bool
     /// The library's search, when the request carries a `search` object.
     var search: SearchConfiguration?
+    /// The name the request gave its search's verifier (one of the server's `--prm` names).
+    var searchPRMName: String?
 
     /// Sequences the request holds at once while generating.
     var width: Int { beamSearch ? 2 * bestOf : bestOf }
 
-    static func parse(_ f: JSONFields, kind: RouteKind, tokenizer: LoadedTokenizer, configuration: ServerConfiguration,
-                      modelName: String, contextLength: Int) throws(APIError) -> GenerationRequest {
+    static func parse(_ f: JSONFields, kind: RouteKind, loaded: RequestQueue.Loaded, configuration: ServerConfiguration) throws(APIError) -> GenerationRequest {
+        try RequestFields.check(f, kind: kind)
+        let tokenizer = loaded.tokenizer, modelName = loaded.modelName, contextLength = loaded.contextLength
+        let context = min(configuration.context, contextLength)
+        /// No text of more than `context × longest token` bytes fits the context: refused before any tokenizing.
+        func tokenize(_ text: String, param: String) throws(APIError) -> [Int32] {
+            let bytes = text.utf8.count
+            guard bytes <= context * loaded.maxTokenBytes else {
+                throw .invalid("the prompt (\(bytes) bytes) has more than \(context) tokens, this server's context", param: param,
+                               code: "context_length_exceeded")
+            }
+            return tokenizer.tokenizer.encode(text)
+        }
         let text: String
         let prompt: [Int32]
         let question: String
@@ -53,12 +66,12 @@ struct GenerationRequest: Sendable {
                 }
                 let tokens = ids.map(Int32.init)
                 let decoded = tokenizer.tokenizer.decode(tokens)
-                return try rest(f, kind: kind, text: decoded, prompt: tokens, question: decoded, tokenizer: tokenizer,
+                return try rest(f, kind: kind, text: decoded, prompt: tokens, question: decoded,
                                 configuration: configuration, modelName: modelName, contextLength: contextLength)
             } else {
                 throw .invalid("prompt must be a string, an array of one string, or an array of token ids", param: "prompt")
             }
-            prompt = tokenizer.tokenizer.encode(text)
+            prompt = try tokenize(text, param: "prompt")
             question = text
         case .chat:
             guard let raw = f.object["messages"] else { throw .invalid("messages is required", param: "messages") }
@@ -91,15 +104,15 @@ struct GenerationRequest: Sendable {
                 throw .invalid("this model has no chat template; use /v1/completions", param: "messages")
             }
             text = template.render(messages, addGenerationPrompt: true)
-            prompt = tokenizer.tokenizer.encode(text)
+            prompt = try tokenize(text, param: "messages")
             question = messages.last(where: { $0.role == "user" })?.content ?? ""
         }
         guard !prompt.isEmpty else { throw .invalid("the prompt has no tokens", param: kind == .chat ? "messages" : "prompt") }
-        return try rest(f, kind: kind, text: text, prompt: prompt, question: question, tokenizer: tokenizer,
+        return try rest(f, kind: kind, text: text, prompt: prompt, question: question,
                         configuration: configuration, modelName: modelName, contextLength: contextLength)
     }
 
-    private static func rest(_ f: JSONFields, kind: RouteKind, text: String, prompt: [Int32], question: String, tokenizer: LoadedTokenizer,
+    private static func rest(_ f: JSONFields, kind: RouteKind, text: String, prompt: [Int32], question: String,
                              configuration: ServerConfiguration, modelName: String, contextLength: Int) throws(APIError) -> GenerationRequest {
         if let m = try f.string("model"), !m.isEmpty, m != modelName {
             throw APIError(status: 404, message: "the model \(m) does not exist here; this server serves \(modelName)", type: "invalid_request_error",
@@ -145,7 +158,11 @@ struct GenerationRequest: Sendable {
         if (bestOf > n || beam) && stream {
             throw .invalid("best_of and use_beam_search return the best choices at the end; they cannot be streamed", param: beam ? "use_beam_search" : "best_of")
         }
-        let search = try f.object("search").map { s throws(APIError) in try searchConfiguration(s, maxTokens: f.has(maxKey) ? maxTokens : nil, sampling: sampling, explicitSeed: f.has("seed"), temperature: f.has("temperature")) }
+        let searchObject = try f.object("search")
+        let search = try searchObject.map { s throws(APIError) in
+            try searchConfiguration(s, verifiers: configuration.verifiers, maxTokens: f.has(maxKey) ? maxTokens : nil, sampling: sampling,
+                                    explicitSeed: f.has("seed"), temperature: f.has("temperature"))
+        }
         if search != nil && (beam || bestOf > n) { throw .invalid("give either search or best_of / use_beam_search", param: "search") }
         if let search, search.width * 2 > configuration.parallel * 8 {
             throw .invalid("search.n \(search.width) is more than this server runs at once (--parallel \(configuration.parallel))", param: "search.n")
@@ -159,11 +176,11 @@ struct GenerationRequest: Sendable {
         }
         return GenerationRequest(kind: kind, model: modelName, prompt: prompt, question: question, maxTokens: maxTokens, sampling: sampling,
                                  n: n, bestOf: bestOf, beamSearch: beam, stop: stop, ignoreEOS: ignoreEOS, logprobs: logprobs, stream: stream,
-                                 includeUsage: includeUsage, search: search)
+                                 includeUsage: includeUsage, search: search, searchPRMName: try searchObject?.string("prm"))
     }
 
     /// The `search` object: the library's `SearchConfiguration`, from its defaults.
-    static func searchConfiguration(_ s: JSONFields, maxTokens: Int?, sampling: SamplingParameters, explicitSeed: Bool,
+    static func searchConfiguration(_ s: JSONFields, verifiers: ServerVerifiers, maxTokens: Int?, sampling: SamplingParameters, explicitSeed: Bool,
                                     temperature: Bool) throws(APIError) -> SearchConfiguration {
         var c = SearchConfiguration()
         if let name = try s.string("strategy") {
@@ -185,11 +202,7 @@ struct GenerationRequest: Sendable {
             guard let vote = AdaptiveVote(rawValue: v) else { throw .invalid("search.vote must be majority or weighted", param: "search.vote") }
             c.vote = vote
         }
-        if let p = try s.string("prm") {
-            do { c.prm = try PRMSpec(parsing: p) } catch { throw .invalid(String(describing: error), param: "search.prm") }
-            if case .token = c.prm { throw .invalid("token PRMs load a second model; run them with banyan search, not over the API", param: "search.prm") }
-            if c.prm.uses(.verifier) { throw .invalid("the verifier needs the right answer; it is for evaluations, not the API", param: "search.prm") }
-        }
+        if let p = try s.string("prm") { c.prm = try verifiers.spec(named: p) }
         if let a = try s.string("aggregate") {
             guard let agg = Aggregation(rawValue: a) else { throw .invalid("search.aggregate must be last, min, prod or mean", param: "search.aggregate") }
             c.aggregation = agg

@@ -2,7 +2,7 @@ import Foundation
 
 /// A request body's fields, read with the checks OpenAI's API makes: each wrong type or value is a 400
 /// naming the parameter.
-struct JSONFields {
+struct JSONFields: @unchecked Sendable {  // an immutable tree of JSON values
     let object: [String: Any]
     let prefix: String
 

@@ -9,7 +9,14 @@ struct Routes: Sendable {
     let metrics: ServerMetrics
     let configuration: ServerConfiguration
 
+    /// Every route and its methods (the error middleware tells a wrong method from an unknown path).
+    static let table: [String: [HTTPRequest.Method]] = [
+        "/health": [.get], "/metrics": [.get], "/v1/models": [.get], "/v1/completions": [.post], "/v1/chat/completions": [.post],
+        "/tokenize": [.post], "/detokenize": [.post],
+    ]
+
     func add(to router: Router<BasicRequestContext>) {
+        router.add(middleware: ErrorMiddleware(routes: Routes.table))
         router.get("/health") { _, _ in health() }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -22,7 +29,8 @@ struct Routes: Sendable {
             await answerBody(request) { f, loaded throws(APIError) in
                 guard let content = try f.string("content") else { throw .invalid("content is required (a string)", param: "content") }
                 let special = try f.bool("add_special") ?? false
-                let ids = loaded.tokenizer.tokenizer.encode(content, parseSpecial: try f.bool("parse_special") ?? true, addSpecial: special)
+                let parseSpecial = try f.bool("parse_special") ?? true
+                let ids = try await OffloadedWork.run { loaded.tokenizer.tokenizer.encode(content, parseSpecial: parseSpecial, addSpecial: special) }
                 return json(["tokens": ids.map(Int.init)])
             }
         }
@@ -49,7 +57,7 @@ struct Routes: Sendable {
         }
     }
 
-    func models(_ loaded: EngineLoop.Loaded) -> Response {
+    func models(_ loaded: RequestQueue.Loaded) -> Response {
         json(["object": "list", "data": [["id": loaded.modelName, "object": "model", "created": loaded.created, "owned_by": "banyan",
                                           "meta": ["context": min(configuration.context, loaded.contextLength), "parallel": configuration.parallel]]]])
     }
@@ -61,7 +69,7 @@ struct Routes: Sendable {
         return request.headers[.authorization] == "Bearer \(key)"
     }
 
-    func ready(_ request: Request) throws(APIError) -> EngineLoop.Loaded {
+    func ready(_ request: Request) throws(APIError) -> RequestQueue.Loaded {
         guard authorized(request) else { throw .unauthorized() }
         guard let loaded = loop.loaded else {
             if case .failed(let why) = loop.status { throw .server("the model failed to load: \(why)") }
@@ -70,28 +78,40 @@ struct Routes: Sendable {
         return loaded
     }
 
-    func answer(_ request: Request, _ body: (EngineLoop.Loaded) throws(APIError) -> Response) -> Response {
+    func answer(_ request: Request, _ body: (RequestQueue.Loaded) throws(APIError) -> Response) -> Response {
         do { return try body(try ready(request)) } catch let e { return error(e) }
     }
 
-    func answerBody(_ request: Request, _ body: (JSONFields, EngineLoop.Loaded) throws(APIError) -> Response) async -> Response {
-        do {
+    func answerBody(_ request: Request, _ body: (JSONFields, RequestQueue.Loaded) async throws(APIError) -> Response) async -> Response {
+        do throws(APIError) {
             let loaded = try ready(request)
-            return try body(try await fields(request), loaded)
-        } catch let e as APIError { return error(e) } catch { return self.error(.invalid("the request body could not be read: \(error)")) }
+            return try await body(try await fields(request), loaded)
+        } catch { return self.error(error) }
     }
 
-    func fields(_ request: Request) async throws -> JSONFields {
+    /// The body as JSON fields: at most `--max-body` bytes (else 413), parsed off the cooperative pool.
+    func fields(_ request: Request) async throws(APIError) -> JSONFields {
         var request = request
-        let buffer = try await request.collectBody(upTo: 16 << 20)
-        return try JSONFields(body: Data(buffer.readableBytesView))
+        let limit = configuration.maxBodyBytes
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw APIError(status: 413, message: "the request body is larger than this server's limit of \(limit) bytes (--max-body)",
+                           type: "invalid_request_error", code: "request_too_large")
+        } catch {
+            throw .invalid("the request body could not be read: \(error)")
+        }
+        let data = Data(buffer.readableBytesView)
+        return try await OffloadedWork.run { () throws(APIError) -> JSONFields in try JSONFields(body: data) }
     }
 
-    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response { Routes.json(object, status: status) }
+    func error(_ e: APIError) -> Response { Routes.errorResponse(e) }
+
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: ResponseShapes.json(object))))
     }
 
-    func error(_ e: APIError) -> Response {
+    static func errorResponse(_ e: APIError) -> Response {
         var response = json(e.json, status: HTTPResponse.Status(code: e.status))
         if let after = e.retryAfter { response.headers[.retryAfter] = String(after) }
         return response
@@ -103,13 +123,15 @@ struct Routes: Sendable {
         let req: GenerationRequest
         let events: AsyncStream<ServerEvent>
         let id: Int
-        do {
+        do throws(APIError) {
             let loaded = try ready(request)
             let f = try await fields(request)
-            req = try GenerationRequest.parse(f, kind: kind, tokenizer: loaded.tokenizer, configuration: configuration,
-                                              modelName: loaded.modelName, contextLength: loaded.contextLength)
+            let configuration = configuration
+            req = try await OffloadedWork.run { () throws(APIError) -> GenerationRequest in
+                try GenerationRequest.parse(f, kind: kind, loaded: loaded, configuration: configuration)
+            }
             (id, events) = try loop.submit(req)
-        } catch let e as APIError { return error(e) } catch { return self.error(.invalid("the request body could not be read: \(error)")) }
+        } catch { return self.error(error) }
         let shapes = ResponseShapes(kind: kind, model: req.model)
         guard req.stream else {
             for await event in events {

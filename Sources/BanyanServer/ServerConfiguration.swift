@@ -1,4 +1,5 @@
 import Banyan
+import Foundation
 
 /// How `banyan serve` runs: where it listens, how much it serves at once, and what it serves.
 public struct ServerConfiguration: Sendable {
@@ -24,8 +25,29 @@ public struct ServerConfiguration: Sendable {
     public var drainSeconds = 3.0
     /// The name `/v1/models` reports (default: the model file's name).
     public var modelName: String?
+    /// Largest request body accepted, in bytes; a larger one is answered 413.
+    public var maxBodyBytes = 8 << 20
+    /// The verifiers searches may name (`--prm NAME=SPEC`), beside the file-free built-in ones.
+    public var verifiers = ServerVerifiers()
 
     public init() {}
+
+    /// The defaults with `BANYAN_HOST`, `BANYAN_PORT`, `BANYAN_API_KEY` and `BANYAN_THREADS` applied; a value
+    /// that does not parse is an error naming the variable.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws(ServerConfigurationError) -> ServerConfiguration {
+        var c = ServerConfiguration()
+        if let host = environment["BANYAN_HOST"], !host.isEmpty { c.host = host }
+        if let port = environment["BANYAN_PORT"], !port.isEmpty {
+            guard let p = Int(port), (1...65535).contains(p) else { throw .badEnvironment("BANYAN_PORT", port, "a port 1…65535") }
+            c.port = p
+        }
+        if let key = environment["BANYAN_API_KEY"], !key.isEmpty { c.apiKey = key }
+        if let threads = environment["BANYAN_THREADS"], !threads.isEmpty {
+            guard let t = Int(threads), t >= 1 else { throw .badEnvironment("BANYAN_THREADS", threads, "a number of threads ≥ 1") }
+            c.threads = t
+        }
+        return c
+    }
 
     var kvCapacity: Int { kvTokens ?? (parallel * context + max(prefixCacheEntries, 1) * context) }
 }

@@ -4,14 +4,14 @@ import BanyanTestSupport
 import Foundation
 import Testing
 
-/// The default model exported by tools/export_safetensors.py (F32, HF names and Q/K layout,
+/// The default model exported by tools/data/export_safetensors.py (F32, HF names and Q/K layout,
 /// config.json, tokenizer.json) must compute what the GGUF computes.
 @Suite struct SafetensorsModelTests {
     @Test func safetensorsAndGGUFAgreeOnLogits() throws {
         let dir = NSTemporaryDirectory() + "banyan-export-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tool = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tools/export_safetensors.py").path
+            .deletingLastPathComponent().appendingPathComponent("tools/data/export_safetensors.py").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", tool, try TestModel.path(), dir]
