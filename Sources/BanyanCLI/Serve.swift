@@ -9,7 +9,8 @@ struct Serve: AsyncParsableCommand {
         Routes: GET /health, /v1/models, /metrics (Prometheus); POST /v1/completions, /v1/chat/completions (stream, n, \
         best_of, use_beam_search, logprobs, stop, seed, and a "search" object: {"strategy", "n", "beam_width", "prm", "select"}), \
         /tokenize, /detokenize. Every running request advances in the same engine step; prompts that begin like a recent one \
-        fork its cached pages. SIGTERM or SIGINT: stop accepting, let running requests finish (a few seconds), exit.         Every error is OpenAI's error JSON; fields the server does not implement are refused with a 400 naming them.
+        fork its cached pages. SIGTERM or SIGINT: stop accepting, let running requests finish (a few seconds), exit.
+        Every error is OpenAI's error JSON; fields the server does not implement are refused with a 400 naming them.
 
         Example:
           banyan serve --port 8080 --parallel 8 --prm mine=head:heads/mine.safetensors

@@ -1,6 +1,7 @@
 import Banyan
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The HTTP routes: OpenAI's completion, chat and model routes, llama.cpp's tokenize/detokenize and
 /// health, and Prometheus metrics.
@@ -95,13 +96,19 @@ struct Routes: Sendable {
         let limit = configuration.maxBodyBytes
         let buffer: ByteBuffer
         do { buffer = try await request.collectBody(upTo: limit) } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw APIError(status: 413, message: "the request body is larger than this server's limit of \(limit) bytes (--max-body)",
-                           type: "invalid_request_error", code: "request_too_large")
+            throw tooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
         } catch {
             throw .invalid("the request body could not be read: \(error)")
         }
         let data = Data(buffer.readableBytesView)
         return try await OffloadedWork.run { () throws(APIError) -> JSONFields in try JSONFields(body: data) }
+    }
+
+    private func tooLarge(_ limit: Int) -> APIError {
+        APIError(status: 413, message: "the request body is larger than this server's limit of \(limit) bytes (--max-body)",
+                 type: "invalid_request_error", code: "request_too_large")
     }
 
     func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response { Routes.json(object, status: status) }

@@ -29,17 +29,20 @@ public struct BanyanServer: Sendable {
                            services: services, logger: logger)
     }
 
-    func engineService(_ logger: Logger) -> EngineService {
-        EngineService(loop: loop, drainSeconds: configuration.drainSeconds, logger: logger)
+    func engineService(_ logger: Logger, exitAfterDrain: Double? = nil) -> EngineService {
+        EngineService(loop: loop, drainSeconds: configuration.drainSeconds, exitAfterDrain: exitAfterDrain, logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT: then new requests are answered 503, running ones get a few seconds to
     /// finish before they are cancelled, and the HTTP server closes. (The engine is listed after the HTTP
-    /// server so that it shuts down first: the server alone would wait for every open stream to end.)
+    /// server so that it shuts down first: the server alone would wait for every open stream to end.) A
+    /// connection still busy one second after the drain (a client that never finishes its body, work that
+    /// cannot be interrupted) does not hold the process: it exits then, within `drainSeconds + 1` s of the
+    /// signal.
     public func run() async throws {
         var logger = Logger(label: "banyan.serve")
         logger.logLevel = .info
-        let group = ServiceGroup(configuration: .init(services: [httpApplication(services: [], logger: logger), engineService(logger)],
+        let group = ServiceGroup(configuration: .init(services: [httpApplication(services: [], logger: logger), engineService(logger, exitAfterDrain: 1.0)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
@@ -63,6 +66,9 @@ public struct BanyanServer: Sendable {
 struct EngineService: Service {
     let loop: EngineLoop
     let drainSeconds: Double
+    /// Seconds after the drain at which the process exits even if connections are still open (`nil` in
+    /// tests, which run the server inside the test process).
+    let exitAfterDrain: Double?
     let logger: Logger
 
     func run() async throws {
@@ -71,5 +77,12 @@ struct EngineService: Service {
         try? await gracefulShutdown()
         logger.info("shutting down: finishing running requests (up to \(drainSeconds) s)")
         await loop.stop(after: drainSeconds)
+        if let exitAfterDrain {
+            let logger = logger
+            DispatchQueue.global().asyncAfter(deadline: .now() + exitAfterDrain) {
+                logger.warning("connections still open \(exitAfterDrain) s after the drain; exiting")
+                exit(0)
+            }
+        }
     }
 }

@@ -11,4 +11,4 @@ if ! python3 -c "import openai, pytest" >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check openai pytest >&2 || exit 1
 fi
 export PYTHONDONTWRITEBYTECODE=1
-python3 -m pytest tools/ci/test_server_openai.py -v -p no:cacheprovider
+python3 -m pytest tools/ci/test_server_openai.py tools/ci/test_server_hostile.py -v -s -p no:cacheprovider
