@@ -14,7 +14,7 @@
 #      64; with ALL=1 also adaptive voting at confidence 0.8 and Best-of-N@64 with the checker, which do not
 #      use the head.
 # Usage: bash tools/reports/auto_table_head.sh [train|table|heldout|all]   (BANYAN=path/to/banyan for another binary)
-# Then: bash tools/reports/make_reports.sh (the tables of docs/reports/scaling.md).
+# Then: bash tools/reports/make_all.sh (the tables of docs/scaling.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${BANYAN:-.build/release/banyan}

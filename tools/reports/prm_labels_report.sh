@@ -3,7 +3,7 @@
 # last 20 held out), labels every step three ways (exact chain-checker labels, outcome labels, Monte-Carlo labels
 # from 4 rollouts per step on forked prefixes), trains a head on each from the same steps, then uses each in
 # weighted Best-of-N (N=8) on the first 50 held-out chains (seed=7). Writes experiments/prms/labels/
-# (then bash tools/reports/make_reports.sh for the table of docs/reports/prms.md).
+# (then bash tools/reports/make_all.sh for the table of docs/prms.md).
 # Usage: tools/reports/prm_labels_report.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -2,7 +2,7 @@
 # The scaling report with the arithmetic checker: accuracy against N and against tokens for majority, vanilla
 # and weighted Best-of-N, beam search, DVTS and auto at N ∈ {1, 2, 4, 8, 16, 32} on the held-out chains, then
 # the same strategies but auto (its table is learned on chains) on MAWPS SingleOp (data/singleop.jsonl, never
-# trained on). Writes the tables into docs/reports/scaling.md and the plots beside it. Every run is resumable:
+# trained on). Writes the tables into docs/scaling.md and the plots beside it. Every run is resumable:
 #   experiments/search-strategies/runs/   held-out chain runs (the N=4, 8, 16 beam/DVTS runs are shared with
 #                                         tools/reports/search_report.sh)
 #   experiments/scaling/checker-train/    training chains (seed=1), from which the auto table is learned
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 N=${1:-50}
 N_TRAIN=${2:-32}
 N_TEXT=${3:-30}
-DOC=docs/reports/scaling.md
+DOC=docs/scaling.md
 source tools/reports/eval_runs.sh
 run greedy "$N" --strategy greedy
 run bon32-checker "$N" --strategy best-of-n --n 32 --prm checker
@@ -45,7 +45,7 @@ cat "$TEXT"
 for b in 4 8 16 32; do
   run "auto$b-checker" "$N" --strategy auto --budget $b --prm checker --auto-table "$TABLE"
 done
-python3 tools/reports/scaling_report.py "$OUT" "$N" docs/reports "$TEXT" | python3 tools/reports/embed.py "$DOC" scaling-checker
+python3 tools/reports/scaling_report.py "$OUT" "$N" docs "$TEXT" | python3 tools/reports/embed.py "$DOC" scaling-checker
 
 DATA=data/singleop.jsonl
 OUT=experiments/scaling/singleop
@@ -56,5 +56,5 @@ for n in 4 8 16; do
   run "beam$n-checker" "$N_TEXT" --strategy beam --n $n --prm checker
   run "dvts$n-checker" "$N_TEXT" --strategy dvts --n $n --prm checker
 done
-python3 tools/reports/scaling_report.py "$OUT" "$N_TEXT" docs/reports - singleop "MAWPS SingleOp (\`data/singleop.jsonl\`)" \
+python3 tools/reports/scaling_report.py "$OUT" "$N_TEXT" docs - singleop "MAWPS SingleOp (\`data/singleop.jsonl\`)" \
   | python3 tools/reports/embed.py "$DOC" scaling-singleop

@@ -6,7 +6,7 @@ Reads the shipped head's runs: HELDOUT_DIR (experiments/scaling/head-heldout) bo
 (and auto{4,16,64}-head-best-of-n-only-table, the same with a table that may only choose Best-of-N, where
 present), HEAD_RUNS_DIR (experiments/verifiers/runs) chains-beam16-head and chains-particles16-head; and runs
 that do not use the head, from the first of HELDOUT_DIR and the OTHER_DIRs (default experiments/verifiers/runs)
-that has them: bon64-checker, adaptive16-c08, chains-adaptive16. Plots go to $DOCS (docs/reports).
+that has them: bon64-checker, adaptive16-c08, chains-adaptive16. Plots go to $DOCS (docs).
 tools/reports/auto_table_head.sh and tools/reports/verifier_runs.sh make the runs. Best-of-N rows read one N=64
 run at each sub-budget (its samples are independent); their tokens are the prompt plus that share of the
 decoded tokens. Differences are paired on the same problems, with 95% normal intervals.
@@ -20,7 +20,7 @@ from report_plots import paired, svg  # noqa: E402
 held = sys.argv[1] if len(sys.argv) > 1 else "experiments/scaling/head-heldout"
 heads = sys.argv[2] if len(sys.argv) > 2 else "experiments/verifiers/runs"
 others = sys.argv[3:] or ["experiments/verifiers/runs"]
-docs = os.environ.get("DOCS", "docs/reports")
+docs = os.environ.get("DOCS", "docs")
 BUDGETS = [1, 2, 4, 8, 16, 32, 64]
 
 

@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Formats the runs of tools/reports/search_report.sh as Markdown: accuracy and coverage against N with 95%
-Wilson intervals, and the compute each run took. Reads the JSON lines `banyan eval --out` wrote."""
+Wilson intervals, and the compute each run took. Reads the JSON lines `banyan eval --out` wrote.
+
+    python3 tools/reports/search_report.py RUNS_DIR PROBLEMS TABLE_PROBLEMS
+        (tools/reports/make_all.sh: experiments/search-strategies/runs 200 50)
+
+The forked-against-`--no-fork` comparison of the same runs is in tools/reports/kv_report.py (no-fork)."""
 import json
 import math
 import os
@@ -91,7 +96,7 @@ def main():
     beam4 = load(directory, "beam4-checker", n_all)
     beam8 = load(directory, "beam8-checker", n_all)
     if greedy and bon and beam4 and beam8:
-        w(f"### Search against voting ({len(bon)} problems)\n")
+        w(f"#### Search against voting ({len(bon)} problems)\n")
         w("| method | N=4 | N=8 |")
         w("|---|---|---|")
         w(f"| greedy (N=1) | {cell(*accuracy(greedy, 'vanilla', 1))} | |")
@@ -106,7 +111,7 @@ def main():
         w(f"- beam search checker − Best-of-N checker at N=4: {paired(beam4, 'weighted', None, bon, 'weighted', 4)}")
         w("")
 
-    w(f"### Accuracy against N (first {n_table} problems)\n")
+    w(f"#### Accuracy against N (first {n_table} problems)\n")
     w("| method | " + " | ".join(f"N={n}" for n in BUDGETS) + " |")
     w("|---|" + "---|" * len(BUDGETS))
     rows = []
@@ -141,26 +146,7 @@ def main():
         w(f"| {label} | " + " | ".join(cell(*cells[n]) if n in cells else "" for n in BUDGETS) + " |")
     w("\nBeam search and DVTS use width M=4, so they start at N=4; DVTS's N is subtrees × width (N/M solutions, one per subtree).\n")
 
-    forked = load(directory, "beam16-checker", 10 ** 9)
-    plain = load(directory, "beam16-checker-nofork", 10 ** 9)
-    if forked and plain:
-        ids = [r["id"] for r in plain]
-        forked = [r for r in forked if r["id"] in ids]
-        if len(forked) == len(plain):
-            same_answers = all(a["answers"] == b["answers"] and a["scores"] == b["scores"] for a, b in zip(forked, plain))
-            fp, pp = sum(r["tokensPrefilled"] for r in forked), sum(r["tokensPrefilled"] for r in plain)
-            fd, pd = sum(r["tokensDecoded"] for r in forked), sum(r["tokensDecoded"] for r in plain)
-            fs, ps = sum(r["seconds"] for r in forked), sum(r["seconds"] for r in plain)
-            w(f"### Beam search N=16 forked against `--no-fork` ({len(plain)} problems)\n")
-            w("| | forked | `--no-fork` |")
-            w("|---|---|---|")
-            w(f"| prompt tokens prefilled | {fp:,} | {pp:,} ({pp / fp:.1f}×) |")
-            w(f"| tokens decoded | {fd:,} | {pd:,} |")
-            w(f"| seconds | {fs:.1f} | {ps:.1f} |")
-            w(f"| same answers and scores on every problem | {'yes' if same_answers else 'NO'} | |")
-            w("")
-
-    w(f"### Compute per problem\n")
+    w(f"#### Compute per problem\n")
     w("| run | problems | prompt tokens prefilled | tokens decoded | seconds |")
     w("|---|---|---|---|---|")
     names = ["greedy", "bon-checker", "bon-likelihood", "beam4-checker", "beam8-checker", "beam16-checker", "beam16-checker-nofork"]

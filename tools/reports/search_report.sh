@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the search comparison on held-out arithmetic chains and writes its tables into
-# docs/reports/search-strategies.md. Every run appends one JSON line per problem to
+# docs/search-strategies.md. Every run appends one JSON line per problem to
 # experiments/search-strategies/runs/<run>.jsonl and resumes from it, so an interrupted report picks up where
 # it stopped; with every run present it only regenerates the tables.
 #   bash tools/reports/search_report.sh [PROBLEMS] [TABLE_PROBLEMS]
@@ -25,9 +25,9 @@ for n in 4 8 16; do
   run "dvts$n-likelihood" "$N_TABLE" --strategy dvts --n $n --prm likelihood --aggregate mean
 done
 # The PRM rows use the head on the final hidden state alone (experiments/prms/final-layer-head); the shipped
-# head is measured on all 200 chains in docs/reports/verifiers.md and docs/reports/scaling.md.
+# head is measured on all 200 chains in docs/verifiers.md and docs/scaling.md.
 HEAD=head:experiments/prms/final-layer-head/head.safetensors
 run bon-head "$N_TABLE" --strategy best-of-n --n 16 --prm "$HEAD" --aggregate min
 run beam4-head "$N_TABLE" --strategy beam --n 4 --prm "$HEAD" --aggregate min
 run dvts4-head "$N_TABLE" --strategy dvts --n 4 --prm "$HEAD" --aggregate min
-python3 tools/reports/search_report.py "$OUT" "$N_ALL" "$N_TABLE" | python3 tools/reports/embed.py docs/reports/search-strategies.md search-report
+python3 tools/reports/search_report.py "$OUT" "$N_ALL" "$N_TABLE" | python3 tools/reports/embed.py docs/search-strategies.md search-report

@@ -2,7 +2,7 @@
 # The token PRM's compute against the reference's re-encode: DVTS N=16 on the first held-out chains, the
 # default model standing in as the PRM (no PRM checkpoint can be fetched), each format forked and re-encoded.
 # Writes experiments/kv-forking/token-prm/<format>-<mode>.{jsonl,log}; the last line of each log is the PRM's
-# accounting. Then: bash tools/reports/make_reports.sh (the table of docs/reports/kv-forking.md).
+# accounting. Then: bash tools/reports/make_all.sh (the table of docs/kv-forking.md).
 # Usage: tools/reports/token_prm_report.sh [PROBLEMS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

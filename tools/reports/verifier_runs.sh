@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The runs behind docs/reports/verifiers.md: N=16, T=0.7, seed 0, on four held-out sets of 200 problems (the
+# The runs behind docs/verifiers.md: N=16, T=0.7, seed 0, on four held-out sets of 200 problems (the
 # chains' held-out seed, the 200 distinct unseen chains of data/chains-unseen.jsonl, the first 200 of MAWPS
 # SingleOp and SingleEq), into experiments/verifiers/runs/. Best-of-N runs with different scorers draw the
 # same samples (same seeds), so their majority votes agree problem for problem. Resumable: each
 # `banyan eval --out` file skips the problems it already has. HEAD_ONLY=1 runs only those that use a head.
-# Then: bash tools/reports/make_reports.sh
+# Then: bash tools/reports/make_all.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${BANYAN:-.build/release/banyan}
