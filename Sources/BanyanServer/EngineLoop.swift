@@ -59,7 +59,7 @@ final class EngineLoop: @unchecked Sendable {
 
     private func serve(_ scheduler: Scheduler, _ jobs: SearchJobs) {
         while true {
-            let intake = queue.take(idle: scheduler.isIdle, waiting: scheduler.waiting.count, freeSequences: scheduler.freeSequences)
+            let intake = queue.take(idle: scheduler.isIdle, waiting: scheduler.waiting.count)
             scheduler.waiting += intake.jobs
             if !intake.cancelled.isEmpty { scheduler.cancel(intake.cancelled) }
             if let deadline = intake.deadline {

@@ -53,9 +53,6 @@ final class RequestQueue: @unchecked Sendable {
     private var nextID = 0
     /// Jobs the engine thread holds but has not admitted (counted against the queue limit).
     private var waitingCount = 0
-    /// Sequences under --parallel that no running request holds: that many arrivals start at once and do
-    /// not count as waiting.
-    private var freeSequences = 0
     private var stopDeadline: ContinuousClock.Instant?
     private var status_: Status = .loading
     private var loaded_: Loaded?
@@ -80,7 +77,7 @@ final class RequestQueue: @unchecked Sendable {
             if case .loading = status_ { throw .loading() }
             throw .busy("the server is shutting down")
         }
-        guard waitingCount + inbox.count < limit + freeSequences else {
+        guard waitingCount + inbox.count < limit else {
             metrics.requestsRejected.increment()
             throw .busy("\(limit) requests are already waiting; retry shortly", status: 429)
         }
@@ -115,11 +112,10 @@ final class RequestQueue: @unchecked Sendable {
     var stopping: Bool { lock.withLock { stopDeadline != nil } }
 
     /// Waits until there is something to do (`idle`: the engine thread has nothing running), then takes it.
-    func take(idle: Bool, waiting: Int, freeSequences free: Int) -> Intake {
+    func take(idle: Bool, waiting: Int) -> Intake {
         lock.lock()
         defer { lock.unlock() }
         waitingCount = waiting
-        freeSequences = free
         while idle && inbox.isEmpty && cancelled.isEmpty && stopDeadline == nil { lock.wait() }
         let intake = Intake(jobs: inbox, cancelled: cancelled, deadline: stopDeadline)
         inbox = []
@@ -129,10 +125,9 @@ final class RequestQueue: @unchecked Sendable {
     }
 
     /// Requests handed over and not yet taken, plus those the engine thread holds waiting.
-    func setWaiting(_ count: Int, freeSequences free: Int) -> Int {
+    func setWaiting(_ count: Int) -> Int {
         lock.withLock {
             waitingCount = count
-            freeSequences = free
             return count + inbox.count
         }
     }

@@ -111,17 +111,12 @@ final class Scheduler {
 
     enum Admission { case admit, wait, reject }
 
-    /// Sequences the running requests hold.
-    var busySequences: Int { running.reduce(0) { $0 + $1.liveSequences } }
-    /// Sequences under --parallel that no running request holds.
-    var freeSequences: Int { max(0, configuration.parallel - busySequences) }
-
     /// Whether `job` fits now: sequences under --parallel, and pages for its worst case beside every running
     /// request's (evicting cached prompts if that makes room). A job that cannot fit even in an idle
     /// server is answered 503 and dropped.
     func admission(_ job: Job) -> Admission {
         let width = job.request.width
-        let busy = busySequences
+        let busy = running.reduce(0) { $0 + $1.liveSequences }
         guard busy + width <= configuration.parallel else { return .wait }
         let pageSize = engine.cache.geometry.pageSize
         func pages(_ tokens: Int) -> Int { (tokens + pageSize - 1) / pageSize }
@@ -244,7 +239,7 @@ final class Scheduler {
     func updateGauges() {
         let stats = engine.statistics
         metrics.requestsRunning.record(running.count)
-        metrics.requestsWaiting.record(queue.setWaiting(waiting.count, freeSequences: freeSequences))
+        metrics.requestsWaiting.record(queue.setWaiting(waiting.count))
         metrics.kvPagesUsed.record(stats.pagesUsed)
         metrics.kvUsage.record(Double(stats.pagesUsed) / Double(max(stats.pagesTotal, 1)))
         var cachePages = Set<Int32>()
