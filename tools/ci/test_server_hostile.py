@@ -9,50 +9,25 @@ pool and gauges must end idle with /health answering, the same hostile round run
 memory within 5%, and SIGTERM during a long request must end the process within 5 s.
 """
 import concurrent.futures
-import http.client
 import json
 import os
 import signal
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BANYAN = os.environ.get("BANYAN", os.path.join(REPO, ".build", "release", "banyan"))
+from served import start, wait_idle
+
 MAX_BODY = 1 << 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(port, *extra):
-    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"banyan-hostile-{port}.log"), "w")
-    proc = subprocess.Popen([BANYAN, "serve", "--port", str(port), "--parallel", "8", "--queue", "16", "--ctx", "2048",
-                             "--max-body", str(MAX_BODY), *extra], stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base, log
-        except Exception:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("the server did not become healthy")
+HOSTILE = ("--parallel", "8", "--queue", "16", "--ctx", "2048", "--max-body", str(MAX_BODY))
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    proc, base, log = start(port)
+    proc, base, log = start("hostile", *HOSTILE)
     yield proc, base
     proc.terminate()
     try:
@@ -85,29 +60,6 @@ def assert_error(status, parsed, expected):
     assert status == expected, (status, parsed)
     assert isinstance(parsed, dict) and isinstance(parsed.get("error"), dict), f"OpenAI's error JSON: {parsed}"
     assert parsed["error"].get("message"), parsed
-
-
-def metrics(base):
-    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#") and " " in line:
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
-
-
-def wait_idle(base, seconds=30):
-    deadline = time.time() + seconds
-    m = metrics(base)
-    while time.time() < deadline:
-        m = metrics(base)
-        if m.get("banyan_requests_running") == 0 and m.get("banyan_requests_waiting") == 0 \
-                and m["banyan_kv_pages_used"] == m["banyan_prefix_cache_pages"]:
-            return m
-        time.sleep(0.1)
-    return m
 
 
 def resident_mib(pid):
@@ -212,7 +164,7 @@ def test_a_flood_past_the_queue_is_429_with_retry_after(server):
     assert statuses.count(200) >= 16, "the queued requests are served"
     assert statuses.count(429) >= 1, "past the queue is 429"
     assert all(r for s, r in results if s == 429), "every 429 says when to retry"
-    m = wait_idle(base)
+    m = wait_idle(base, 30, pages=True)
     assert m["banyan_requests_running"] == 0 and m["banyan_requests_waiting"] == 0
     assert m["banyan_kv_pages_used"] == m["banyan_prefix_cache_pages"], "the pool is back to the prefix cache"
 
@@ -224,7 +176,7 @@ def hostile_round(base):
         raw_socket(base, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{\"messages\": [")
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: call(base, "/v1/completions", {"prompt": f"Item {i % 7} is", "max_tokens": 8, "n": 2}), range(64)))
-    wait_idle(base)
+    wait_idle(base, 30, pages=True)
 
 
 def test_two_identical_hostile_rounds_leave_memory_flat(server):
@@ -239,8 +191,8 @@ def test_two_identical_hostile_rounds_leave_memory_flat(server):
 
 
 def test_sigterm_during_long_work_exits_within_five_seconds():
-    port = free_port()
-    proc, base, log = start(port)
+    proc, base, log = start("hostile", *HOSTILE)
+    port = int(base.rsplit(":", 1)[1])
     try:
         def busy():
             try:

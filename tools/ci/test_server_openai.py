@@ -7,43 +7,18 @@ that after 1,000 mixed requests the KV pool holds only the prefix cache's pages 
 """
 import concurrent.futures
 import json
-import os
 import random
-import socket
-import subprocess
-import time
 import urllib.request
 
 import openai
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BANYAN = os.environ.get("BANYAN", os.path.join(REPO, ".build", "release", "banyan"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from served import metrics, start, wait_idle
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"banyan-serve-{port}.log"), "w")
-    proc = subprocess.Popen([BANYAN, "serve", "--port", str(port), "--parallel", "16", "--ctx", "2048"], stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except Exception:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the server did not become healthy")
+    proc, base, log = start("serve", "--parallel", "16", "--ctx", "2048")
     yield base
     proc.terminate()
     try:
@@ -57,27 +32,6 @@ def server():
 @pytest.fixture(scope="module")
 def client(server):
     return openai.OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=120)
-
-
-def metrics(server):
-    with urllib.request.urlopen(server + "/metrics", timeout=10) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#") and " " in line:
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
-
-
-def wait_idle(server, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        m = metrics(server)
-        if m.get("banyan_requests_running") == 0 and m.get("banyan_requests_waiting") == 0:
-            return m
-        time.sleep(0.1)
-    return metrics(server)
 
 
 def test_completion_chat_and_n(client):
